@@ -1,0 +1,50 @@
+"""klcode: Kullback-Leibler divergence measured by compression.
+
+>>> import klcode
+>>> p = klcode.Distribution.from_probabilities([0.5, 0.25, 0.125, 0.125])
+>>> klcode.entropy(p)
+1.75
+"""
+
+from .coders import HuffmanCode, PrefixCode
+from .distribution import Distribution, align, load_distribution
+from .errors import (
+    CodeError,
+    DataError,
+    DecodeError,
+    DistributionError,
+    InputError,
+    KlcodeError,
+    UnseenSymbolError,
+)
+from .measures import (
+    cross_entropy,
+    entropy,
+    js_divergence,
+    kl_contributions,
+    kl_divergence,
+    unseen_symbols,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CodeError",
+    "DataError",
+    "DecodeError",
+    "Distribution",
+    "DistributionError",
+    "HuffmanCode",
+    "InputError",
+    "KlcodeError",
+    "PrefixCode",
+    "UnseenSymbolError",
+    "align",
+    "cross_entropy",
+    "entropy",
+    "js_divergence",
+    "kl_contributions",
+    "kl_divergence",
+    "load_distribution",
+    "unseen_symbols",
+]

@@ -1,0 +1,5 @@
+"""``python -m klcode``: the klcode command line."""
+
+from .cli import run
+
+run()

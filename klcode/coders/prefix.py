@@ -1,0 +1,269 @@
+"""Prefix codes on integer symbol ids: canonical codewords, Kraft sum, encode and decode.
+
+A :class:`PrefixCode` is defined by one codeword length per id (0 = the id has
+no codeword).  Codewords are the *canonical* ones for those lengths: ids sorted
+by (length, id), each codeword the previous one plus one, shifted left when the
+length grows.  Only lengths decide the cost of a stream, so every family of
+prefix codes (Huffman, Shannon, length-limited, ...) shares this class.
+
+Encoding is vectorized numpy (no Python loop per token): tokens are grouped
+into units of up to 64 bits, and units are packed into 64-bit words with a
+cumulative sum of lengths and a ``bitwise_or.reduceat``.  Decoding runs in C
+through :meth:`bitarray.bitarray.decode`.
+
+>>> code = PrefixCode.from_lengths([1, 2, 3, 3])
+>>> [code.codeword(i) for i in range(4)], code.kraft_sum
+(['0', '10', '110', '111'], 1.0)
+>>> bits = code.encode(np.array([0, 3, 1]))
+>>> bits.to01(), code.decode(bits, 3).tolist()
+('011110', [0, 3, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+from bitarray import bitarray, decodetree
+
+from ..counting import bincount_chunked
+from ..errors import CodeError, DecodeError
+
+#: bitarray's decoder accepts codewords of at most this many bits.
+MAX_CODEWORD_BITS = 256
+
+_U64 = np.uint64
+#: Tokens encoded per vectorized batch (keeps the working arrays in cache).
+_BATCH_TOKENS = 1 << 18
+
+
+@dataclass(frozen=True)
+class CodewordRow:
+    """One line of a code table."""
+
+    id: int
+    length_bits: int
+    codeword: str
+
+
+@dataclass(frozen=True, eq=False)
+class PrefixCode:
+    """A prefix code over ids 0..n-1 given by codeword lengths (0 = no codeword)."""
+
+    lengths_bits: np.ndarray
+    name: str = "prefix"
+    _codewords: tuple[int, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        lengths = np.array(self.lengths_bits, copy=True)
+        if lengths.ndim != 1 or lengths.size == 0:
+            raise CodeError(f"a code needs a 1-D array of codeword lengths (got shape {lengths.shape})")
+        if lengths.dtype.kind not in "iu" or (lengths < 0).any():
+            raise CodeError(f"codeword lengths must be non-negative integers (got {lengths[:8].tolist()}...)")
+        lengths = lengths.astype(np.int64)
+        if not (lengths > 0).any():
+            raise CodeError("a code needs at least one codeword (got all lengths 0)")
+        longest = int(lengths.max())
+        if longest > MAX_CODEWORD_BITS:
+            raise CodeError(f"codewords longer than {MAX_CODEWORD_BITS} bits are not supported (got {longest})")
+        kraft = Fraction(sum(1 << (longest - int(l)) for l in lengths[lengths > 0]), 1 << longest)
+        if kraft > 1:
+            raise CodeError(f"lengths violate the Kraft inequality, no prefix code exists (Kraft sum {float(kraft):.6g} > 1)")
+        lengths.flags.writeable = False
+        object.__setattr__(self, "lengths_bits", lengths)
+        object.__setattr__(self, "_codewords", _canonical_codewords(lengths))
+
+    @classmethod
+    def from_lengths(cls, lengths_bits: Sequence[int] | np.ndarray, name: str = "prefix") -> PrefixCode:
+        """The canonical prefix code with the given codeword lengths."""
+        return cls(np.asarray(lengths_bits), name)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def size(self) -> int:
+        """Number of ids the code is defined over (with or without a codeword)."""
+        return int(self.lengths_bits.size)
+
+    @property
+    def max_length_bits(self) -> int:
+        return int(self.lengths_bits.max())
+
+    @property
+    def kraft_sum(self) -> float:
+        """Σ 2^(−l(x)) over ids with a codeword: 1 for a complete code, ≤ 1 for every prefix code."""
+        lengths = self.lengths_bits[self.lengths_bits > 0]
+        return float(np.sum(np.ldexp(1.0, -lengths)))
+
+    def has_codeword(self) -> np.ndarray:
+        """Boolean mask of the ids that have a codeword."""
+        return self.lengths_bits > 0
+
+    def codeword(self, symbol_id: int) -> str:
+        """The codeword of an id as a string of 0 and 1 ('' when it has none)."""
+        length = int(self.lengths_bits[symbol_id])
+        return format(self._codewords[symbol_id], f"0{length}b") if length else ""
+
+    def table(self) -> list[CodewordRow]:
+        """The code table: one row per id that has a codeword, in id order."""
+        return [CodewordRow(i, int(l), self.codeword(i)) for i, l in enumerate(self.lengths_bits) if l > 0]
+
+    # ------------------------------------------------------------------- costing
+    def expected_bits_per_token(self, probabilities: np.ndarray) -> float:
+        """Average length L = Σ p(x)·l(x); ∞ if p > 0 on an id with no codeword."""
+        p = np.asarray(probabilities, dtype=np.float64)
+        if (p[~self.has_codeword()] > 0).any():
+            return float("inf")
+        return float(p @ self.lengths_bits)
+
+    def total_bits(self, counts: np.ndarray) -> int:
+        """Bits of a stream with these symbol counts: Σ c(x)·l(x) (exact integer)."""
+        counts = np.asarray(counts, dtype=np.int64)
+        self._check_codable(np.flatnonzero(counts))
+        return int(counts @ self.lengths_bits)
+
+    # ------------------------------------------------------------ encode / decode
+    def encode(self, ids: np.ndarray) -> bitarray:
+        """Encode a stream of ids into a bitarray (big-endian bit order), in vectorized numpy.
+
+        Raises :class:`CodeError` for an id outside the code or without a codeword.
+        """
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+            raise CodeError(f"ids must be a 1-D integer array (got dtype {ids.dtype}, shape {ids.shape})")
+        if ids.size == 0:
+            return bitarray(endian="big")
+        counts = bincount_chunked(self._checked_ids(ids), minlength=self.size)
+        self._check_codable(np.flatnonzero(counts))
+        total = int(counts @ self.lengths_bits)
+        if self.max_length_bits > 64:
+            return self._encode_with_bitarray(ids)
+        lengths = self.lengths_bits.astype(_U64)
+        values = np.array([v if l else 0 for v, l in zip(self._codewords, self.lengths_bits)], dtype=_U64)
+        words = np.zeros(total // 64 + 2, dtype=_U64)
+        pair_table = _pair_tables(lengths, values) if ids.dtype == np.uint8 and 2 * self.max_length_bits <= 64 else None
+        bit = 0
+        for start in range(0, ids.size, _BATCH_TOKENS):
+            batch = ids[start : start + _BATCH_TOKENS]
+            unit_lengths, unit_values = _units(batch, lengths, values, self.max_length_bits, pair_table)
+            word = bit >> 6
+            bit = (word << 6) + _pack(unit_lengths, unit_values, bit & 63, words[word:])
+        if bit != total:  # pragma: no cover - an internal invariant
+            raise CodeError(f"internal error: packed {bit} bits, expected {total}")
+        words.byteswap(inplace=True)
+        bits = bitarray(endian="big")
+        bits.frombytes(words.tobytes())
+        del bits[total:]
+        return bits
+
+    def decode(self, bits: bitarray, n_tokens: int) -> np.ndarray:
+        """Decode exactly ``n_tokens`` ids from ``bits`` (in C, through bitarray's decode tree)."""
+        if n_tokens == 0:
+            if len(bits):
+                raise DecodeError(f"expected an empty bitstream for 0 tokens (got {len(bits)} bits)")
+            return np.zeros(0, dtype=np.int64)
+        tree = decodetree({i: bitarray(self.codeword(i)) for i in np.flatnonzero(self.lengths_bits).tolist()})
+        dtype = np.uint8 if self.size <= 256 else np.int64
+        try:
+            ids = np.fromiter(bits.decode(tree), dtype=dtype)
+        except ValueError as error:
+            raise DecodeError(f"bitstream does not decode with this code ({error})") from None
+        if ids.size != n_tokens:
+            raise DecodeError(f"bitstream decoded to {ids.size} tokens (expected {n_tokens})")
+        return ids.astype(np.int64, copy=False)
+
+    # ------------------------------------------------------------------- helpers
+    def _checked_ids(self, ids: np.ndarray) -> np.ndarray:
+        lowest, highest = int(ids.min()), int(ids.max())
+        if lowest < 0 or highest >= self.size:
+            bad = lowest if lowest < 0 else highest
+            raise CodeError(f"id {bad} is outside the code's alphabet of {self.size} ids")
+        return ids
+
+    def _check_codable(self, used_ids: np.ndarray) -> None:
+        missing = used_ids[self.lengths_bits[used_ids] == 0]
+        if missing.size:
+            raise CodeError(
+                f"{missing.size} id(s) of the stream have no codeword in the {self.name} code "
+                f"(first: id {int(missing[0])})"
+            )
+
+    def _encode_with_bitarray(self, ids: np.ndarray) -> bitarray:
+        code = {i: bitarray(self.codeword(i)) for i in np.flatnonzero(self.lengths_bits).tolist()}
+        bits = bitarray(endian="big")
+        bits.encode(code, ids.tolist())
+        return bits
+
+
+def _canonical_codewords(lengths: np.ndarray) -> tuple[int, ...]:
+    """Canonical codeword values: ids sorted by (length, id), consecutive values per length."""
+    codewords = [0] * lengths.size
+    order = sorted(np.flatnonzero(lengths).tolist(), key=lambda i: (int(lengths[i]), i))
+    value, previous = 0, int(lengths[order[0]])
+    for position, i in enumerate(order):
+        length = int(lengths[i])
+        if position:
+            value = (value + 1) << (length - previous)
+        codewords[i] = value
+        previous = length
+    return tuple(codewords)
+
+
+def _pair_tables(lengths: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Length and value of every pair of byte ids, indexed by a little-endian uint16 view."""
+    size = min(lengths.size, 256)
+    padded_lengths = np.zeros(256, dtype=_U64)
+    padded_values = np.zeros(256, dtype=_U64)
+    padded_lengths[:size], padded_values[:size] = lengths[:size], values[:size]
+    first = np.arange(65536) & 255
+    second = np.arange(65536) >> 8
+    pair_lengths = padded_lengths[first] + padded_lengths[second]
+    pair_values = (padded_values[first] << padded_lengths[second]) | padded_values[second]
+    return pair_lengths, pair_values
+
+
+def _units(batch, lengths, values, max_bits, pair_table):
+    """Group consecutive tokens into units of ≤ 64 bits: (unit lengths, unit values)."""
+    if pair_table is not None and batch.size >= 2:
+        even = batch.size - (batch.size & 1)
+        pairs = np.ascontiguousarray(batch[:even]).view("<u2")
+        unit_lengths, unit_values = pair_table[0][pairs], pair_table[1][pairs]
+        if even < batch.size:
+            unit_lengths = np.append(unit_lengths, lengths[batch[-1]])
+            unit_values = np.append(unit_values, values[batch[-1]])
+        max_bits *= 2
+    else:
+        unit_lengths, unit_values = lengths[batch], values[batch]
+    while 2 * max_bits <= 64 and unit_lengths.size > 1:
+        if unit_lengths.size & 1:
+            unit_lengths = np.append(unit_lengths, _U64(0))
+            unit_values = np.append(unit_values, _U64(0))
+        second_lengths = unit_lengths[1::2]
+        unit_values = (unit_values[0::2] << second_lengths) | unit_values[1::2]
+        unit_lengths = unit_lengths[0::2] + second_lengths
+        max_bits *= 2
+    return unit_lengths, unit_values
+
+
+def _pack(unit_lengths: np.ndarray, unit_values: np.ndarray, first_bit: int, words: np.ndarray) -> int:
+    """OR units of ≤ 64 bits into big-endian 64-bit ``words``, starting at bit ``first_bit`` of words[0].
+
+    Returns the bit position after the last unit.  Units never overlap, so the
+    units that fall in one word are combined with ``bitwise_or.reduceat``; a
+    unit that crosses a word border sends its low bits to the next word.
+    """
+    ends = np.cumsum(unit_lengths, dtype=_U64)
+    ends += _U64(first_bit)
+    starts = ends - unit_lengths
+    word_of = starts >> _U64(6)
+    end_in_word = (starts & _U64(63)) + unit_lengths  # 1..127
+    high = unit_values << (_U64(64) - np.minimum(end_in_word, _U64(64)))
+    high >>= np.maximum(end_in_word, _U64(64)) - _U64(64)
+    firsts = np.flatnonzero(word_of[1:] != word_of[:-1])
+    firsts += 1
+    firsts = np.concatenate(([0], firsts))
+    words[word_of[firsts]] |= np.bitwise_or.reduceat(high, firsts)
+    crossing = np.flatnonzero(end_in_word > _U64(64))
+    words[word_of[crossing] + _U64(1)] |= unit_values[crossing] << (_U64(128) - end_in_word[crossing])
+    return int(ends[-1])
