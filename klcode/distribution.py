@@ -24,6 +24,8 @@ from .errors import DistributionError, InputError
 
 #: How far from 1 a sum of probabilities may be and still be accepted.
 SUM_TOLERANCE = 1e-9
+#: The largest count a distribution keeps (counts are int64).
+_MAX_COUNT = 2**63 - 1
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -140,16 +142,19 @@ class Distribution:
             if not np.all(values == np.round(values)):
                 bad = values[values != np.round(values)][0]
                 raise DistributionError(f"counts must be whole numbers (got {bad:g})")
-            raw = values.astype(np.int64)
-        raw = raw.astype(np.int64).ravel()
+            raw = values
+        raw = raw.ravel()
         if (raw < 0).any():
-            raise DistributionError(f"counts must not be negative (got {int(raw[raw < 0][0])})")
-        total = int(raw.sum())
+            raise DistributionError(f"counts must not be negative (got {raw[raw < 0][0]:g})")
+        if raw.size and raw.max() > _MAX_COUNT:
+            raise DistributionError(f"counts must be below 2**63 (got {raw.max():g})")
+        raw = raw.astype(np.int64)
+        total = sum(raw.tolist())  # a Python int: no overflow however large the counts
         if total == 0:
             raise DistributionError(f"counts must not all be zero (got {raw.size} zero counts)")
         if symbols is None:
             symbols = tuple(range(raw.size))
-        return cls(tuple(symbols), raw / total, raw)
+        return cls(tuple(symbols), raw.astype(np.float64) / float(total), raw)
 
     @classmethod
     def from_samples(cls, samples: Iterable[Hashable]) -> Distribution:
@@ -220,7 +225,7 @@ class Distribution:
     @property
     def total_count(self) -> int | None:
         """Σ counts when the distribution was made from counts, else None."""
-        return None if self.counts is None else int(self.counts.sum())
+        return None if self.counts is None else sum(self.counts.tolist())
 
     def index(self) -> dict[Hashable, int]:
         """Map each symbol to its id (its position in ``symbols``)."""
@@ -317,7 +322,12 @@ def distribution_from_json(document: object) -> Distribution:
     True
     """
     kind = None
-    if isinstance(document, dict) and len(document) == 1 and next(iter(document)) in ("counts", "probabilities"):
+    if (
+        isinstance(document, dict)
+        and len(document) == 1
+        and next(iter(document)) in ("counts", "probabilities")
+        and isinstance(next(iter(document.values())), dict)
+    ):
         kind, document = next(iter(document.items()))
     if not isinstance(document, dict):
         raise DistributionError(
