@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make run   - set up .venv and run klcode on two texts of the bundled corpora
+#   make run   - set up .venv and run klcode on texts of the bundled corpora (bytes, then chars)
 #   make test  - set up .venv (with the test extras) and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -10,13 +10,12 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/klcode compare corpora/canterbury/alice29.txt corpora/canterbury/asyoulik.txt
-	$(BIN)/klcode compare corpora/canterbury/alice29.txt corpora/canterbury/asyoulik.txt --tokens chars
+	$(BIN)/klcode compare corpora/genesis/french.txt corpora/genesis/english-kjv.txt --tokens chars --encoding latin-1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

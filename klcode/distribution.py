@@ -20,6 +20,7 @@ from os import PathLike
 
 import numpy as np
 
+from .corpus import read_bytes
 from .errors import DistributionError, InputError
 
 #: How far from 1 a sum of probabilities may be and still be accepted.
@@ -292,15 +293,9 @@ def load_distribution(path: str | PathLike) -> Distribution:
     normalized; otherwise probabilities that must sum to 1), or explicitly
     ``{"counts": {...}}`` / ``{"probabilities": {...}}``.
     """
+    data = read_bytes(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"cannot read {str(path)!r}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"cannot read {str(path)!r}: it is a directory") from None
-    except OSError as error:
-        raise InputError(f"cannot read {str(path)!r}: {error.strerror}") from None
+        document = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise InputError(f"{str(path)!r} is not UTF-8 JSON (bad byte at offset {error.start})") from None
     except json.JSONDecodeError as error:

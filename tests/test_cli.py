@@ -174,3 +174,16 @@ def test_console_entry_point_never_shows_a_traceback(tmp_path):
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("klcode: error: cannot read")
+
+
+def test_library_imports_without_click_rich_or_matplotlib():
+    code = (
+        "import sys\n"
+        "for name in ('click', 'rich', 'matplotlib'):\n"
+        "    sys.modules[name] = None\n"
+        "import klcode, klcode.measure, klcode.report\n"
+        "print(klcode.entropy(klcode.Distribution.uniform(8)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "3.0\n"
