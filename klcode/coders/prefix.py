@@ -37,6 +37,8 @@ MAX_CODEWORD_BITS = 256
 _U64 = np.uint64
 #: Tokens encoded per vectorized batch (keeps the working arrays in cache).
 _BATCH_TOKENS = 1 << 18
+#: Length given to ids without a codeword while encoding: longer than any unit, so they are caught.
+_NO_CODEWORD = 200
 
 
 @dataclass(frozen=True)
@@ -134,27 +136,33 @@ class PrefixCode:
             raise CodeError(f"ids must be a 1-D integer array (got dtype {ids.dtype}, shape {ids.shape})")
         if ids.size == 0:
             return bitarray(endian="big")
-        counts = bincount_chunked(self._checked_ids(ids), minlength=self.size)
-        self._check_codable(np.flatnonzero(counts))
-        total = int(counts @ self.lengths_bits)
+        self._checked_ids(ids)
         if self.max_length_bits > 64:
+            self._check_codable(np.flatnonzero(bincount_chunked(ids, minlength=self.size)))
             return self._encode_with_bitarray(ids)
-        lengths = self.lengths_bits.astype(_U64)
+        # an id without a codeword gets an impossible length, caught after grouping
+        lengths = np.where(self.has_codeword(), self.lengths_bits, _NO_CODEWORD).astype(_U64)
         values = np.array([v if l else 0 for v, l in zip(self._codewords, self.lengths_bits)], dtype=_U64)
-        words = np.zeros(total // 64 + 2, dtype=_U64)
         pair_table = _pair_tables(lengths, values) if ids.dtype == np.uint8 and 2 * self.max_length_bits <= 64 else None
+        pieces: list[np.ndarray] = []
         bit = 0
         for start in range(0, ids.size, _BATCH_TOKENS):
             batch = ids[start : start + _BATCH_TOKENS]
-            unit_lengths, unit_values = _units(batch, lengths, values, self.max_length_bits, pair_table)
-            word = bit >> 6
-            bit = (word << 6) + _pack(unit_lengths, unit_values, bit & 63, words[word:])
-        if bit != total:  # pragma: no cover - an internal invariant
-            raise CodeError(f"internal error: packed {bit} bits, expected {total}")
+            unit_lengths, unit_values = _units(batch, lengths, values, pair_table)
+            if int(unit_lengths.max()) > 64:
+                self._check_codable(np.flatnonzero(bincount_chunked(batch, minlength=self.size)))
+                raise CodeError("internal error: a unit longer than 64 bits")  # pragma: no cover
+            words, batch_bits = _pack(unit_lengths, unit_values, bit & 63)
+            if bit & 63:  # the batch's first word is the previous batch's last, partial word
+                pieces[-1][-1] |= words[0]
+                words = words[1:]
+            pieces.append(words)
+            bit += batch_bits
+        words = np.concatenate(pieces)
         words.byteswap(inplace=True)
         bits = bitarray(endian="big")
         bits.frombytes(words.tobytes())
-        del bits[total:]
+        del bits[bit:]
         return bits
 
     def decode(self, bits: bitarray, n_tokens: int) -> np.ndarray:
@@ -164,9 +172,11 @@ class PrefixCode:
                 raise DecodeError(f"expected an empty bitstream for 0 tokens (got {len(bits)} bits)")
             return np.zeros(0, dtype=np.int64)
         tree = decodetree({i: bitarray(self.codeword(i)) for i in np.flatnonzero(self.lengths_bits).tolist()})
-        dtype = np.uint8 if self.size <= 256 else np.int64
         try:
-            ids = np.fromiter(bits.decode(tree), dtype=dtype)
+            if self.size <= 256:  # bytes() drains the C iterator faster than np.fromiter
+                ids = np.frombuffer(bytes(bits.decode(tree)), dtype=np.uint8)
+            else:
+                ids = np.fromiter(bits.decode(tree), dtype=np.int64)
         except ValueError as error:
             raise DecodeError(f"bitstream does not decode with this code ({error})") from None
         if ids.size != n_tokens:
@@ -223,8 +233,13 @@ def _pair_tables(lengths: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
     return pair_lengths, pair_values
 
 
-def _units(batch, lengths, values, max_bits, pair_table):
-    """Group consecutive tokens into units of ≤ 64 bits: (unit lengths, unit values)."""
+def _units(batch, lengths, values, pair_table):
+    """Group consecutive tokens into units of ≤ 64 bits: (unit lengths, unit values).
+
+    Byte ids start from a table of every pair of bytes; then neighbouring units
+    are merged level by level wherever their lengths sum to ≤ 64 bits (a pair
+    that would not fit stays two units), while merging still pays.
+    """
     if pair_table is not None and batch.size >= 2:
         even = batch.size - (batch.size & 1)
         pairs = np.ascontiguousarray(batch[:even]).view("<u2")
@@ -232,32 +247,63 @@ def _units(batch, lengths, values, max_bits, pair_table):
         if even < batch.size:
             unit_lengths = np.append(unit_lengths, lengths[batch[-1]])
             unit_values = np.append(unit_values, values[batch[-1]])
-        max_bits *= 2
     else:
         unit_lengths, unit_values = lengths[batch], values[batch]
-    while 2 * max_bits <= 64 and unit_lengths.size > 1:
-        if unit_lengths.size & 1:
-            unit_lengths = np.append(unit_lengths, _U64(0))
-            unit_values = np.append(unit_values, _U64(0))
-        second_lengths = unit_lengths[1::2]
-        unit_values = (unit_values[0::2] << second_lengths) | unit_values[1::2]
-        unit_lengths = unit_lengths[0::2] + second_lengths
-        max_bits *= 2
+    while unit_lengths.size > 1:
+        merged = _merge_neighbours(unit_lengths, unit_values)
+        if merged is None:
+            break
+        unit_lengths, unit_values = merged
     return unit_lengths, unit_values
 
 
-def _pack(unit_lengths: np.ndarray, unit_values: np.ndarray, first_bit: int, words: np.ndarray) -> int:
-    """OR units of ≤ 64 bits into big-endian 64-bit ``words``, starting at bit ``first_bit`` of words[0].
+def _merge_neighbours(unit_lengths, unit_values):
+    """Merge units 2i and 2i+1 wherever their lengths sum to ≤ 64 bits.
 
-    Returns the bit position after the last unit.  Units never overlap, so the
-    units that fall in one word are combined with ``bitwise_or.reduceat``; a
-    unit that crosses a word border sends its low bits to the next word.
+    Returns (lengths, values), or None when more than 1/4 of the pairs would
+    not fit (the splits would cost more than the merge saves).
+    """
+    if unit_lengths.size & 1:
+        unit_lengths = np.append(unit_lengths, _U64(0))
+        unit_values = np.append(unit_values, _U64(0))
+    first_lengths, second_lengths = unit_lengths[0::2], unit_lengths[1::2]
+    merged_lengths = first_lengths + second_lengths
+    too_long = np.flatnonzero(merged_lengths > _U64(64))
+    if 4 * too_long.size > merged_lengths.size:
+        return None
+    first_values, second_values = unit_values[0::2], unit_values[1::2]
+    merged_values = first_values << second_lengths
+    merged_values |= second_values
+    if too_long.size == 0:
+        return merged_lengths, merged_values
+    # keep those pairs as two units: each later unit moves right by the number of splits before it
+    splits = np.zeros(merged_lengths.size, dtype=np.intp)
+    splits[too_long] = 1
+    position = np.cumsum(splits) - splits  # splits strictly before each pair
+    position += np.arange(merged_lengths.size)
+    out_lengths = np.empty(merged_lengths.size + too_long.size, dtype=_U64)
+    out_values = np.empty_like(out_lengths)
+    out_lengths[position] = merged_lengths
+    out_values[position] = merged_values
+    split_at = position[too_long]
+    out_lengths[split_at], out_values[split_at] = first_lengths[too_long], first_values[too_long]
+    out_lengths[split_at + 1], out_values[split_at + 1] = second_lengths[too_long], second_values[too_long]
+    return out_lengths, out_values
+
+
+def _pack(unit_lengths: np.ndarray, unit_values: np.ndarray, first_bit: int) -> tuple[np.ndarray, int]:
+    """Pack units of ≤ 64 bits into big-endian 64-bit words, starting at bit ``first_bit`` of word 0.
+
+    Returns the words and the number of bits packed.  Units never overlap, so
+    the units that fall in one word are combined with ``bitwise_or.reduceat``;
+    a unit that crosses a word border sends its low bits to the next word.
     """
     ends = np.cumsum(unit_lengths, dtype=_U64)
     ends += _U64(first_bit)
     starts = ends - unit_lengths
     word_of = starts >> _U64(6)
     end_in_word = (starts & _U64(63)) + unit_lengths  # 1..127
+    words = np.zeros(int(word_of[-1]) + 2, dtype=_U64)
     high = unit_values << (_U64(64) - np.minimum(end_in_word, _U64(64)))
     high >>= np.maximum(end_in_word, _U64(64)) - _U64(64)
     firsts = np.flatnonzero(word_of[1:] != word_of[:-1])
@@ -266,4 +312,5 @@ def _pack(unit_lengths: np.ndarray, unit_values: np.ndarray, first_bit: int, wor
     words[word_of[firsts]] |= np.bitwise_or.reduceat(high, firsts)
     crossing = np.flatnonzero(end_in_word > _U64(64))
     words[word_of[crossing] + _U64(1)] |= unit_values[crossing] << (_U64(128) - end_in_word[crossing])
-    return int(ends[-1])
+    end = int(ends[-1])
+    return words[: (end + 63) // 64], end - first_bit
