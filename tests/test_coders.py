@@ -345,3 +345,22 @@ def test_bits_outside_an_incomplete_code_are_a_decode_error():
     code = PrefixCode.from_lengths([2, 2, 0])  # '00', '01'; '1...' is no codeword
     with pytest.raises(DecodeError, match="does not decode"):
         code.decode(bitarray("0011"), 2)
+
+
+def test_units_that_do_not_fit_in_64_bits_stay_apart():
+    from klcode.coders.prefix import _merge_neighbours, _pack
+
+    lengths = np.array([30, 30, 40, 30, 10, 10, 5, 5, 7, 9, 11, 13, 1, 2, 3, 4], dtype=np.uint64)
+    rng = np.random.default_rng(5)
+    values = np.array([int(rng.integers(0, 2 ** int(l))) for l in lengths], dtype=np.uint64)
+    merged = _merge_neighbours(lengths, values)
+    assert merged is not None  # one pair of eight (40 + 30 bits) is too long: kept as two units
+    merged_lengths, merged_values = merged
+    assert merged_lengths.tolist() == [60, 40, 30, 20, 10, 16, 24, 3, 7]
+    expected = "".join(format(int(v), f"0{int(l)}b") for l, v in zip(lengths, values))
+    words, n_bits = _pack(merged_lengths, merged_values, 0)
+    packed = bitarray(endian="big")
+    packed.frombytes(words.byteswap().tobytes())
+    assert n_bits == len(expected) and packed[:n_bits].to01() == expected
+    too_many = np.array([40, 30] * 4, dtype=np.uint64)
+    assert _merge_neighbours(too_many, np.zeros(8, dtype=np.uint64)) is None
