@@ -6,66 +6,194 @@ Every error is one line on stderr: ``klcode: error: <what was wrong (what was gi
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 
 from . import __version__
+from .corpus import expand_sources
 from .distribution import load_distribution
 from .errors import KlcodeError
-from .measure import POLICY_NAMES, Measurement, UnseenPolicy, measure, measure_samples, measure_texts
-from .report import UNITS, code_table, measurement_dict, measurement_notes, measurement_rows, rich_table
-from .tokenize import TOKEN_KINDS, read_tokens
+from .measure import POLICY_NAMES, UnseenPolicy, measure, measure_samples
+from .report import (
+    FORMATS,
+    UNITS,
+    Document,
+    comparison_document,
+    counts_document,
+    entropy_document,
+    matrix_document,
+    measurement_document,
+    render_csv,
+    render_json,
+    render_markdown,
+    rich_renderables,
+)
+from .tokenize import TokenizerSpec
 
 EXIT_DATA_ERROR = 1
 EXIT_USAGE_ERROR = 2
+TOKEN_CHOICES = ("bytes", "chars", "words", "regex")
 
 
-def _measurement_options(command: Callable) -> Callable:
-    """Options shared by every command that measures."""
-    options = [
-        click.option("--unseen", type=click.Choice(POLICY_NAMES), default="escape", show_default=True,
-                     help="What to do with symbols of p that q never gives: an escape codeword (finite bits), "
-                          "add-k smoothing of q's counts, or stop with an error."),
-        click.option("--alpha", type=float, default=1.0, show_default=True, help="k of add-k smoothing (with --unseen add-k)."),
-        click.option("--escape-probability", type=float, default=None,
-                     help="Probability of the escape codeword (with --unseen escape); default 1/(n_q + 1) when q is counts."),
-        click.option("--unit", type=click.Choice(UNITS), default="bits", show_default=True,
-                     help="Unit of the per-token figures (code lengths are always counted in bits)."),
-        click.option("--codes", is_flag=True, help="Also show the code tables (codeword of every symbol under both codes)."),
-        click.option("--no-verify", is_flag=True, help="Skip decoding the bitstreams back (faster; the output says so)."),
-        click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of the table."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+# ------------------------------------------------------------------ option sets
+def _apply_options(options: list) -> Callable:
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+tokenizer_options = _apply_options([
+    click.option("--tokens", type=click.Choice(TOKEN_CHOICES), default="bytes", show_default=True,
+                 help="What a token is: a byte, a Unicode character, a word (\\w+), or a --regex match."),
+    click.option("--encoding", default="utf-8", show_default=True,
+                 help="Encoding of the texts for chars, words and regex tokens (e.g. latin-1, cp437)."),
+    click.option("--errors", type=click.Choice(("strict", "replace")), default="strict", show_default=True,
+                 help="Undecodable bytes: stop with an error naming the file and offset, or replace them with U+FFFD."),
+    click.option("--lower", is_flag=True, help="Lower-case the text first (chars, words, regex)."),
+    click.option("--ngram", type=click.IntRange(1, 16), default=1, show_default=True, metavar="K",
+                 help="Use overlapping K-grams of tokens (of characters for chars, of words for words)."),
+    click.option("--regex", default=None, metavar="PATTERN", help="Tokens are the matches of this Python regex (implies --tokens regex)."),
+])
+
+policy_options = _apply_options([
+    click.option("--unseen", type=click.Choice(POLICY_NAMES), default="escape", show_default=True,
+                 help="Symbols of p that q never has: an escape codeword (finite bits), add-k smoothing of q's counts, or stop."),
+    click.option("--alpha", type=float, default=1.0, show_default=True, help="k of add-k smoothing (with --unseen add-k)."),
+    click.option("--escape-probability", type=float, default=None,
+                 help="Probability of the escape codeword; default 1/(n_q + 1), one pseudo-count, when q is counts."),
+    click.option("--no-verify", is_flag=True, help="Skip decoding the bitstreams back (faster; the output says so)."),
+])
+
+output_options = _apply_options([
+    click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                 help="Output format: a table for people, or json, csv, markdown."),
+    click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+    click.option("-o", "--output", default=None, metavar="FILE", help="Write the output to FILE (atomically) instead of stdout."),
+    click.option("--unit", type=click.Choice(UNITS), default="bits", show_default=True,
+                 help="Unit of the per-token figures (code sizes are always counted in bits)."),
+    click.option("-q", "--quiet", is_flag=True, help="No progress bar, and no notes under the tables."),
+])
+
+
+def _spec(tokens: str, encoding: str, errors: str, lower: bool, ngram: int, regex: str | None) -> TokenizerSpec:
+    if regex is not None:
+        if tokens not in ("bytes", "regex"):
+            raise click.UsageError(f"--regex defines the tokens; it cannot be combined with --tokens {tokens}")
+        tokens = "regex"
+    elif tokens == "regex":
+        raise click.UsageError("--tokens regex needs --regex PATTERN")
+    return TokenizerSpec(kind=tokens, encoding=encoding, errors=errors, lower=lower, ngram=ngram, regex=regex)
 
 
 def _policy(unseen: str, alpha: float, escape_probability: float | None) -> UnseenPolicy:
     return UnseenPolicy(unseen, alpha, escape_probability)
 
 
-def _render(m: Measurement, title: str, names: tuple[str, str], extra: dict[str, Any], unit: str, codes: bool, as_json: bool) -> None:
-    if as_json:
-        document = {**extra, **measurement_dict(m, unit, codes)}
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
-        return
+# ------------------------------------------------------------- output, progress
+def _atomic_write(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder: no partial file on failure."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".klcode-", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path!r}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _table_text(document: Document, quiet: bool, width: int | None) -> str:
     from rich.console import Console
 
-    console = Console(width=None if sys.stdout.isatty() else 130, highlight=False)
-    header, rows = measurement_rows(m, unit)
-    console.print(rich_table(f"{title}   [{unit} per token]", header, rows))
-    for line in measurement_notes(m, names):
-        console.print(f"  {line}", soft_wrap=True)
-    if codes:
-        header, rows = code_table(m)
-        console.print(rich_table("code tables (canonical codewords)", header, rows))
+    buffer = __import__("io").StringIO()
+    console = Console(file=buffer, width=width or 160, highlight=False, color_system=None, soft_wrap=False)
+    _print_document(console, document, quiet)
+    return buffer.getvalue()
 
 
+def _print_document(console, document: Document, quiet: bool) -> None:
+    for renderable in rich_renderables(document):
+        if quiet and renderable.__class__.__name__ == "Text" and str(renderable).startswith("  "):
+            continue
+        console.print(renderable, soft_wrap=True)
+
+
+def _emit(document: Document, fmt: str, as_json: bool, output: str | None, quiet: bool) -> None:
+    fmt = "json" if as_json else fmt
+    if fmt == "table" and output is None:
+        from rich.console import Console
+
+        console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+        _print_document(console, document, quiet)
+        return
+    text = {
+        "json": render_json,
+        "csv": render_csv,
+        "markdown": render_markdown,
+        "table": lambda d: _table_text(d, quiet, None),
+    }[fmt](document)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _atomic_write(output, text)
+
+
+def _input_bytes(paths: Sequence[str]) -> int | None:
+    """Total size of the files under ``paths`` (None when unknown: stdin, compressed files)."""
+    total = 0
+    for source in expand_sources(paths):
+        if source.path == "-" or source.path.endswith((".gz", ".bz2", ".xz")):
+            return None
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(source.path)
+    return total
+
+
+@contextlib.contextmanager
+def _progress(description: str, total: int | None, quiet: bool, unit: str = "bytes") -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr when stderr is a terminal (and not --quiet); else no callback."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    amount = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+    with Progress(TextColumn("{task.description}"), BarColumn(), amount, TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _load(paths: Sequence[str], spec: TokenizerSpec, quiet: bool, label: str | None = None):
+    from .inputs import load_corpus
+
+    with _progress(f"reading {label or ', '.join(paths)}", _input_bytes(paths), quiet) as progress:
+        return load_corpus(paths, spec, progress=progress, label=label)
+
+
+def _corpus_paths(paths: Sequence[str]) -> list[list[str]]:
+    """One corpus per path; a single directory stands for one corpus per file under it."""
+    if len(paths) == 1 and os.path.isdir(paths[0]):
+        return [[source.path] for source in expand_sources(paths)]
+    return [[path] for path in paths]
+
+
+# --------------------------------------------------------------------- commands
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="klcode")
 def cli() -> None:
@@ -75,10 +203,14 @@ def cli() -> None:
     model q, encodes real token streams with them, counts the bits, and sets
     the measured average code lengths beside the formulas for entropy H(p),
     cross-entropy H(p,q) and KL(p‖q) = H(p,q) − H(p).
+
+    A CORPUS is a text file (.gz/.bz2/.xz read transparently), a directory
+    (its files, recursively, in sorted order), - for stdin, or a counts file
+    saved by `klcode count -o`.
     """
 
 
-@cli.command()
+@cli.command("measure")
 @click.option("--p", "p_path", required=True, metavar="P.json",
               help="The true distribution: JSON mapping symbol → probability (or integer count).")
 @click.option("--q", "q_path", required=True, metavar="Q.json",
@@ -86,9 +218,12 @@ def cli() -> None:
 @click.option("--samples", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also encode N samples drawn from p and report the bits actually measured.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator for --samples.")
-@_measurement_options
-def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, unseen: str, alpha: float,
-                escape_probability: float | None, unit: str, codes: bool, no_verify: bool, as_json: bool) -> None:
+@click.option("--codes", is_flag=True, help="Also show the code tables (codeword of every symbol under both codes).")
+@policy_options
+@output_options
+def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, codes: bool, unseen: str, alpha: float,
+                escape_probability: float | None, no_verify: bool, fmt: str, as_json: bool, output: str | None,
+                unit: str, quiet: bool) -> None:
     """Code p with Huffman codes built from p and from q: formulas beside code lengths.
 
     Without --samples the code columns are exact expected lengths Σ p(x)·l(x);
@@ -106,45 +241,163 @@ def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, unseen
         m = measure(p, q, policy=policy, verify=not no_verify)
     else:
         m = measure_samples(p, q, samples, seed, policy=policy, verify=not no_verify)
-    extra = {"command": "measure", "p": p_path, "q": q_path}
     title = f"klcode measure  p = {p_path}, q = {q_path}  ({m.alphabet_size} symbols)"
-    _render(m, title, ("p", "q"), extra, unit, codes, as_json)
+    document = measurement_document(m, title, {"command": "measure", "p": p_path, "q": q_path}, unit, codes)
+    _emit(document, fmt, as_json, output, quiet)
 
 
-measure_cmd.name = "measure"
+@cli.command()
+@click.argument("corpus", nargs=-1, required=True)
+@tokenizer_options
+@click.option("-o", "--output", default=None, metavar="COUNTS.json",
+              help="Save the counts to this file (atomically); any command accepts it where it accepts a corpus.")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Show the N most frequent tokens.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format of the summary.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, and no notes under the table.")
+def count(corpus: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int,
+          regex: str | None, output: str | None, top: int, fmt: str, as_json: bool, quiet: bool) -> None:
+    """Count the tokens of a corpus (all paths together), and save the counts with -o.
+
+    Reading is streamed: memory does not grow with the corpus. A saved counts
+    file lets every other command skip reading a big corpus again.
+
+    \b
+    Example:
+      klcode count corpora/genesis --tokens words --lower -o genesis-words.json
+      klcode entropy genesis-words.json --tokens words --lower
+    """
+    from .counts import save_counts
+
+    spec = _spec(tokens, encoding, errors, lower, ngram, regex)
+    counts = _load(list(corpus), spec, quiet).counts
+    if output is not None:
+        save_counts(counts, output)
+    _emit(counts_document(counts, top, output), fmt, as_json, None, quiet)
 
 
 @cli.command()
 @click.argument("text_a", metavar="A")
 @click.argument("text_b", metavar="B")
-@click.option("--tokens", type=click.Choice(TOKEN_KINDS), default="bytes", show_default=True,
-              help="What a token is: a byte, or a Unicode character (decoded with --encoding).")
-@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of both texts for --tokens chars.")
-@_measurement_options
-def compare(text_a: str, text_b: str, tokens: str, encoding: str, unseen: str, alpha: float,
-            escape_probability: float | None, unit: str, codes: bool, no_verify: bool, as_json: bool) -> None:
-    """Code text A with a code built on A (p) and with one built on text B (q).
+@tokenizer_options
+@policy_options
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many tokens to list on each side of the keyness view.")
+@click.option("--codes", is_flag=True, help="Also show the code tables of A and B.")
+@output_options
+def compare(text_a: str, text_b: str, tokens: str, encoding: str, errors: str, lower: bool, ngram: int,
+            regex: str | None, unseen: str, alpha: float, escape_probability: float | None, no_verify: bool,
+            top: int, codes: bool, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+    """Compare two corpora in both directions: each coded with its own code and with the other's.
 
-    p is the token distribution of A, q that of B, and the stream encoded is A
-    itself: the measured L_q − L_p is what a code tuned on B wastes on A, per
-    token.  Tokens of A that B never has are reported with their share of A and
-    coded by the --unseen policy, so the bits stay finite.
+    H(A), H(B), H(A,B), H(B,A), KL(A‖B), KL(B‖A) and JS by formula, beside the
+    bits per token actually measured by Huffman-encoding A and B with both
+    codes; then the tokens that carry the divergence (largest contributions
+    p·log(p/q) of either sign, with their counts in A and B).
+
+    Tokens of one corpus that the other never has make KL infinite by formula;
+    they are reported with their share and coded by the --unseen policy, so the
+    measured bits stay finite.
 
     \b
     Example:
-      klcode compare corpora/genesis/english-kjv.txt corpora/genesis/german.txt
+      klcode compare corpora/genesis/french.txt corpora/genesis/english-kjv.txt --tokens chars --encoding latin-1
     """
+    from .compare import compare as compare_corpora
+
+    spec = _spec(tokens, encoding, errors, lower, ngram, regex)
     policy = _policy(unseen, alpha, escape_probability)
-    raw_a = read_tokens(text_a, tokens, encoding)
-    raw_b = read_tokens(text_b, tokens, encoding)
-    m = measure_texts(raw_a, raw_b, policy=policy, verify=not no_verify)
-    extra = {"command": "compare", "a": text_a, "b": text_b, "tokens": tokens,
-             "encoding": encoding if tokens == "chars" else None}
-    title = (f"klcode compare  A = {os.path.basename(text_a)}, B = {os.path.basename(text_b)}  "
-             f"({tokens}; p = A, q = B, stream = A)")
-    _render(m, title, ("A", "B"), extra, unit, codes, as_json)
+    a = _load([text_a], spec, quiet)
+    b = _load([text_b], spec, quiet, label=None)
+    if a.label == b.label:
+        a, b = type(a)(f"A:{a.label}", a.counts, a.sources), type(b)(f"B:{b.label}", b.counts, b.sources)
+    result = compare_corpora(a, b, policy=policy, verify=not no_verify, top=top)
+    extra = {"command": "compare", "a_path": text_a, "b_path": text_b, "tokenizer_settings": spec.to_dict()}
+    _emit(comparison_document(result, unit, codes, extra), fmt, as_json, output, quiet)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="CORPUS...")
+@tokenizer_options
+@policy_options
+@click.option("--plot", default=None, metavar="FILE.png|FILE.svg",
+              help="Draw the JS matrix as a heatmap ordered by hierarchical clustering (needs matplotlib).")
+@click.option("--full/--summary", default=None, help="Show the full matrices in the table (default: when ≤ 12 corpora).")
+@output_options
+def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int, regex: str | None,
+           unseen: str, alpha: float, escape_probability: float | None, no_verify: bool, plot: str | None,
+           full: bool | None, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+    """Every corpus against every other: directed KL, measured Huffman excess, JS, nearest neighbours.
+
+    Each PATH is one corpus; a single directory stands for one corpus per file
+    under it. Cell (row, column) codes the row's tokens with a code built from
+    the column.
+
+    \b
+    Example:
+      klcode matrix corpora/udhr --tokens chars --plot udhr.png
+    """
+    from .matrix import divergence_matrix
+
+    spec = _spec(tokens, encoding, errors, lower, ngram, regex)
+    policy = _policy(unseen, alpha, escape_probability)
+    if plot is not None and not plot.lower().endswith((".png", ".svg")):
+        raise click.UsageError(f"--plot file must end in .png or .svg (got {plot!r})")
+    groups = _corpus_paths(paths)
+    corpora = [_load(group, spec, quiet) for group in groups]
+    n = len(corpora)
+    with _progress("coding pairs", n * (n - 1), quiet, unit="pairs") as progress:
+        result = divergence_matrix(corpora, policy=policy, verify=not no_verify, progress=progress)
+    if plot is not None:
+        _plot_matrix(result, plot, unit)
+    extra: dict[str, Any] = {"command": "matrix", "paths": list(paths), "tokenizer_settings": spec.to_dict(), "plot": plot}
+    _emit(matrix_document(result, unit, full, extra), fmt, as_json, output, quiet)
+
+
+def _plot_matrix(result, path: str, unit: str) -> None:
+    import numpy as np
+
+    from .cluster import average_linkage, symmetric_distances
+    from .plots import save_heatmap
+    from .report import unit_factor
+
+    js = np.array(result.js_bits_per_token) * unit_factor(unit)
+    linkage = average_linkage(symmetric_distances(js), result.labels)
+    save_heatmap(js, result.labels, path, title=f"Jensen–Shannon divergence ({result.tokenizer})",
+                 value_label=f"JS [{unit} per token]", linkage=linkage)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@tokenizer_options
+@click.option("--compressors/--no-compressors", default=True, show_default=True,
+              help="Also compress each file with zlib, bz2 and lzma for scale.")
+@click.option("--no-verify", is_flag=True, help="Skip decoding the Huffman bitstreams back (the output says so).")
+@output_options
+def entropy(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int, regex: str | None,
+            compressors: bool, no_verify: bool, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+    """For each file: tokens, types, entropy, the measured Huffman size, and zlib/bz2/lzma for context.
+
+    Directories are expanded to their files (recursively, sorted); each file
+    gets its own row.
+
+    \b
+    Example:
+      klcode entropy corpora/canterbury --tokens chars
+    """
+    from .filestats import file_entropy
+
+    spec = _spec(tokens, encoding, errors, lower, ngram, regex)
+    results = []
+    for source in expand_sources(list(paths)):
+        corpus = _load([source.path], spec, quiet, label=source.label)
+        with _progress(f"compressing {source.label}", _input_bytes([source.path]) if compressors else 0, quiet) as progress:
+            results.append(file_entropy(corpus, verify=not no_verify, compressors=compressors, progress=progress))
+    extra = {"command": "entropy", "paths": list(paths), "tokenizer_settings": spec.to_dict()}
+    _emit(entropy_document(results, unit, extra), fmt, as_json, output, quiet)
+
+
+# ------------------------------------------------------------------ entry point
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every expected failure into one line on stderr."""
     prog = "klcode"
@@ -160,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE_ERROR
     except click.ClickException as error:
         click.echo(f"{prog}: error: {error.format_message()}", err=True)
-        return error.exit_code
+        return EXIT_DATA_ERROR
     except click.Abort:
         click.echo(f"{prog}: aborted", err=True)
         return 130

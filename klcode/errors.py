@@ -35,3 +35,11 @@ class InputError(KlcodeError, OSError):
 
 class DataError(KlcodeError, ValueError):
     """Input that was read fine but cannot be measured (an empty text, say)."""
+
+
+class OutputError(KlcodeError, OSError):
+    """An output file (a report, a plot, a counts file) could not be written."""
+
+
+class PlotUnavailableError(KlcodeError, ImportError):
+    """Plotting was asked for, and matplotlib (the optional extra ``klcode[plot]``) is not installed."""

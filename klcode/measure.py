@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -45,7 +46,75 @@ from .tokenize import Vocabulary, symbol_label
 
 PolicyName = Literal["escape", "add-k", "error"]
 POLICY_NAMES: tuple[str, ...] = ("escape", "add-k", "error")
-StreamKind = Literal["expected", "samples", "text"]
+StreamKind = Literal["expected", "samples", "text", "counts"]
+
+#: Ids per chunk when a stream is rebuilt from counts.
+_COUNTS_CHUNK_TOKENS = 1 << 20
+
+
+@dataclass(frozen=True, eq=False)
+class TokenStream:
+    """A stream of symbol ids, readable (more than once) chunk by chunk, whose symbol counts are known.
+
+    ``chunks()`` returns a fresh iterator of id arrays each time it is called.
+
+    >>> stream = TokenStream.from_counts(np.array([2, 0, 3]))
+    >>> [chunk.tolist() for chunk in stream.chunks()], stream.tokens
+    ([[0, 0, 2, 2, 2]], 5)
+    """
+
+    chunks: Callable[[], Iterable[np.ndarray]]
+    counts: np.ndarray
+    kind: StreamKind = "text"
+
+    def __post_init__(self) -> None:
+        counts = np.asarray(self.counts)
+        if counts.ndim != 1 or counts.dtype.kind not in "iu" or (counts < 0).any():
+            raise DataError(f"stream counts must be non-negative integers (got dtype {counts.dtype}, shape {counts.shape})")
+        if counts.sum() == 0:
+            raise DataError("the stream to encode is empty (got 0 tokens)")
+
+    @property
+    def tokens(self) -> int:
+        return int(self.counts.sum())
+
+    @classmethod
+    def from_array(cls, ids: np.ndarray, size: int, kind: StreamKind = "samples") -> TokenStream:
+        """A stream held in memory as one array of ids < ``size``."""
+        ids = np.asarray(ids)
+        if ids.size == 0:
+            raise DataError("the stream to encode is empty (got 0 tokens)")
+        return cls(lambda: iter((ids,)), bincount_chunked(ids, size), kind)
+
+    @classmethod
+    def from_counts(cls, counts: np.ndarray) -> TokenStream:
+        """A stream with exactly these symbol counts, in id order.
+
+        An order-0 code spends Σ c(x)·l(x) bits on any order of the same
+        tokens, so this stream measures what the original text would.
+        """
+        counts = np.asarray(counts, dtype=np.int64)
+
+        def chunks() -> Iterator[np.ndarray]:
+            ids = np.arange(counts.size)
+            dtype = np.uint8 if counts.size <= 256 else np.int64
+            start, pending = 0, counts.copy()
+            while start < counts.size:
+                # take whole symbols until the chunk is full, then part of the next one
+                room, chunk_ids, chunk_counts = _COUNTS_CHUNK_TOKENS, [], []
+                while start < counts.size and room > 0:
+                    take = min(int(pending[start]), room)
+                    if take:
+                        chunk_ids.append(ids[start])
+                        chunk_counts.append(take)
+                        room -= take
+                        pending[start] -= take
+                    if pending[start] == 0:
+                        start += 1
+                if chunk_counts:
+                    yield np.repeat(np.array(chunk_ids, dtype=dtype), chunk_counts)
+
+        return cls(chunks, counts, "counts")
 
 
 @dataclass(frozen=True)
@@ -143,8 +212,8 @@ class Measurement:
 
 
 @dataclass(frozen=True)
-class _Model:
-    """The model q' that q's code is built from, with the code itself."""
+class EffectiveModel:
+    """The model q' that q's code is built from (probabilities per id of the aligned alphabet), with its code."""
 
     probabilities: np.ndarray
     code: PrefixCode
@@ -155,7 +224,7 @@ class _Model:
 def measure(
     p: Distribution,
     q: Distribution,
-    stream: np.ndarray | None = None,
+    stream: np.ndarray | TokenStream | None = None,
     *,
     stream_kind: StreamKind | None = None,
     seed: int | None = None,
@@ -164,35 +233,34 @@ def measure(
 ) -> Measurement:
     """Measure KL(p‖q) by coding: Huffman codes of p and q, applied to ``stream`` (ids of p's symbols).
 
-    Without a stream only expected lengths Σ p(x)·l(x) are reported.
+    ``stream`` is an array of ids, or a :class:`TokenStream` read chunk by
+    chunk.  Without a stream only expected lengths Σ p(x)·l(x) are reported.
     ``verify=False`` skips the decode check (the record then says ``skipped``).
     """
     p, q = align(p, q)
-    if stream is not None:
-        stream = np.asarray(stream)
-        if stream.size == 0:
-            raise DataError("the stream to encode is empty (got 0 tokens)")
-        stream_kind = stream_kind or "samples"
-    else:
-        stream_kind = "expected"
+    if stream is not None and not isinstance(stream, TokenStream):
+        stream = TokenStream.from_array(stream, p.size, stream_kind or "samples")
+    if stream is not None and stream.counts.size > p.size:
+        raise DataError(f"the stream has ids up to {stream.counts.size - 1}, beyond p's {p.size} symbols")
+    stream_kind = "expected" if stream is None else (stream_kind or stream.kind)
     pa, qa = p.probabilities, q.probabilities
     entropy_bits = entropy_kernel(pa)
     p_code = HuffmanCode.from_distribution(p, name="huffman(p)")
-    model = _effective_model(p, q, policy, stream)
+    stream_counts = None if stream is None else np.pad(stream.counts, (0, p.size - stream.counts.size))
+    model = effective_model(p, q, policy, stream_counts)
     q_code = model.code
-
-    stream_counts = None if stream is None else bincount_chunked(stream, p.size)
-    p_result = _apply(p_code, pa, stream, stream_counts, verify)
-    q_result = _apply(q_code, pa, stream, stream_counts, verify)
+    totals, roundtrip = (None, "no stream") if stream is None else encode_stream((p_code, q_code), stream, verify)
+    p_result = _code_result(p_code, pa, stream, None if totals is None else totals[0], roundtrip)
+    q_result = _code_result(q_code, pa, stream, None if totals is None else totals[1], roundtrip)
     if stream is None:
         excess = q_result.expected_bits_per_token - p_result.expected_bits_per_token
     else:
         excess = q_result.measured_bits_per_token - p_result.measured_bits_per_token
-    dyadic = np.ldexp(1.0, -q_code.lengths_bits) * q_code.has_codeword()
+    dyadic = np.ldexp(1.0, -q_code.lengths_bits[: p.size]) * q_code.has_codeword()[: p.size]
     labels = tuple(symbol_label(s) for s in p.symbols)
     return Measurement(
         stream=stream_kind,
-        tokens=None if stream is None else int(stream.size),
+        tokens=None if stream is None else stream.tokens,
         seed=seed,
         alphabet_size=p.size,
         p_support_size=p.support_size,
@@ -263,38 +331,46 @@ def measure_texts(
     return measure(p, q, ids_a, stream_kind="text", policy=policy, verify=verify)
 
 
-def _apply(code: PrefixCode, pa: np.ndarray, stream, stream_counts, verify: bool) -> CodeMeasurement:
-    expected = code.expected_bits_per_token(pa)
-    if stream is None:
-        return CodeMeasurement(code.name, expected, code.kraft_sum, code.max_length_bits, None, None, "no stream")
-    bits = code.encode(stream)
-    if len(bits) != code.total_bits(stream_counts):  # pragma: no cover - an internal invariant
-        raise DecodeError(f"{code.name}: encoded {len(bits)} bits, the code lengths say {code.total_bits(stream_counts)}")
-    roundtrip = "skipped"
-    if verify:
-        decoded = code.decode(bits, stream.size)
-        if not np.array_equal(decoded, stream):
-            raise DecodeError(f"{code.name}: the decoded stream differs from the encoded one")
-        roundtrip = "verified"
-    return CodeMeasurement(
-        code.name, expected, code.kraft_sum, code.max_length_bits, len(bits), len(bits) / stream.size, roundtrip
-    )
+def encode_stream(codes: tuple[PrefixCode, ...], stream: TokenStream, verify: bool) -> tuple[list[int], str]:
+    """Encode the stream chunk by chunk with every code; returns each code's total bits and the round-trip status."""
+    totals, tokens = [0] * len(codes), 0
+    for chunk in stream.chunks():
+        tokens += chunk.size
+        for k, code in enumerate(codes):
+            bits = code.encode(chunk)
+            totals[k] += len(bits)
+            if verify and not np.array_equal(code.decode(bits, chunk.size), chunk):
+                raise DecodeError(f"{code.name}: the decoded stream differs from the encoded one")
+    if tokens != stream.tokens:
+        raise DataError(f"the stream held {tokens} tokens, its counts say {stream.tokens} (did the input change while read?)")
+    for code, total in zip(codes, totals):
+        if total != code.total_bits(np.pad(stream.counts, (0, code.size - stream.counts.size))):  # pragma: no cover
+            raise DecodeError(f"{code.name}: encoded {total} bits, the code lengths say otherwise")
+    return totals, "verified" if verify else "skipped"
 
 
-def _effective_model(p: Distribution, q: Distribution, policy: UnseenPolicy, stream) -> _Model:
+def _code_result(code: PrefixCode, pa: np.ndarray, stream, total_bits: int | None, roundtrip: str) -> CodeMeasurement:
+    expected = code.expected_bits_per_token(np.pad(pa, (0, code.size - pa.size)))
+    measured = None if stream is None else total_bits / stream.tokens
+    return CodeMeasurement(code.name, expected, code.kraft_sum, code.max_length_bits, total_bits, measured, roundtrip)
+
+
+def effective_model(p: Distribution, q: Distribution, policy: UnseenPolicy, stream_counts: np.ndarray | None = None) -> EffectiveModel:
+    """The model q' that q's code is built from: q itself, or q with the unseen policy applied.
+
+    ``p`` and ``q`` must be aligned; ``stream_counts`` (per id of p) adds the
+    symbols of a stream that must be coded and counts the unseen tokens.
+    """
     pa, qa = p.probabilities, q.probabilities
     unseen_mask = (pa > 0) & (qa <= 0)
-    if stream is not None:
-        # a stream may hold symbols p gives tiny mass; what counts is what must be coded
-        unseen_mask |= (bincount_chunked(stream, p.size) > 0) & (qa <= 0)
+    if stream_counts is not None:
+        unseen_mask |= (stream_counts > 0) & (qa <= 0)
     if not unseen_mask.any():
-        return _Model(qa, HuffmanCode.from_distribution(q, name="huffman(q)"), "q", None)
+        return EffectiveModel(qa, HuffmanCode.from_distribution(q, name="huffman(q)"), "q", None)
     unseen_ids = np.flatnonzero(unseen_mask)
     labels = tuple(symbol_label(p.symbols[i]) for i in unseen_ids)
     p_mass = float(math.fsum(pa[unseen_mask].tolist()))
-    stream_tokens = None
-    if stream is not None:
-        stream_tokens = int(bincount_chunked(stream, p.size)[unseen_mask].sum())
+    stream_tokens = None if stream_counts is None else int(stream_counts[unseen_mask].sum())
     if policy.name == "error":
         shown = ", ".join(labels[:5]) + (", ..." if len(labels) > 5 else "")
         raise UnseenSymbolError(
@@ -306,7 +382,7 @@ def _effective_model(p: Distribution, q: Distribution, policy: UnseenPolicy, str
     return _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens)
 
 
-def _add_k_model(q, policy, labels, p_mass, stream_tokens) -> _Model:
+def _add_k_model(q, policy, labels, p_mass, stream_tokens) -> EffectiveModel:
     if q.counts is None:
         raise DistributionError("add-k smoothing needs q as counts (q was given as probabilities); use --unseen escape")
     alpha = policy.alpha
@@ -315,10 +391,10 @@ def _add_k_model(q, policy, labels, p_mass, stream_tokens) -> _Model:
     code = HuffmanCode.from_weights(smoothed, name=f"huffman(q add-{alpha:g})")
     description = f"add-{alpha:g} smoothed q: (c(x) + {alpha:g}) / (n + {alpha:g}*{q.size})"
     unseen = UnseenReport("add-k", description, len(labels), labels, p_mass, stream_tokens, None, None, alpha)
-    return _Model(probabilities, code, description, unseen)
+    return EffectiveModel(probabilities, code, description, unseen)
 
 
-def _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens) -> _Model:
+def _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens) -> EffectiveModel:
     missing = int(np.count_nonzero(q.probabilities <= 0))
     if policy.escape_probability is not None:
         epsilon = policy.escape_probability
@@ -346,4 +422,4 @@ def _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens) -> _Mode
         f"({fallback_bits} bits)"
     )
     unseen = UnseenReport("escape", description, len(labels), labels, p_mass, stream_tokens, epsilon, fallback_bits, None)
-    return _Model(probabilities, code, description, unseen)
+    return EffectiveModel(probabilities, code, description, unseen)

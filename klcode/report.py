@@ -1,26 +1,60 @@
-"""Rendering measurements: JSON-ready dictionaries and rich tables.
+"""Rendering results: one :class:`Document` per command, written as table, JSON, CSV or Markdown.
 
 The library's records hold bits; this module converts to nats on request
-(every ``*_bits_per_token`` field becomes ``*_nats_per_token``), writes
-infinities as the string ``"inf"`` (JSON has no infinity), and lays out the
-human table.  Nothing here prints: :func:`measurement_table` returns rich
-renderables for the CLI to print.
+(every ``*_bits_per_token`` field becomes ``*_nats_per_token``; code sizes
+stay in bits), writes infinities as the string ``"inf"`` (JSON has no
+infinity), and lays out tables.  Nothing here prints or writes files: the CLI
+decides where a rendered document goes.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import json
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from .compare import Comparison, Contribution
+from .counts import Counts
+from .filestats import FileEntropy
+from .matrix import DivergenceMatrix
 from .measure import Measurement
+from .tokenize import symbol_label
 
 UNITS = ("bits", "nats")
+FORMATS = ("table", "json", "csv", "markdown")
 _PER_TOKEN = "_bits_per_token"
 _CODE_TABLE_FIELDS = ("symbols", "p_code_lengths_bits", "q_code_lengths_bits", "p_codewords", "q_codewords")
 
 
+@dataclass(frozen=True)
+class Table:
+    """A table twice: formatted cells for people, raw records (one dict per row) for CSV."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    records: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a command reports: tables and notes for people, ``data`` for JSON; CSV is the table ``csv_table``."""
+
+    title: str
+    tables: tuple[Table, ...]
+    notes: tuple[str, ...]
+    data: dict[str, Any]
+    csv_table: int = 0
+    unit: str = "bits"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ conversions
 def unit_factor(unit: str) -> float:
     """Multiplier from bits to ``unit``: 1 for bits, ln 2 for nats."""
     if unit not in UNITS:
@@ -28,31 +62,53 @@ def unit_factor(unit: str) -> float:
     return 1.0 if unit == "bits" else math.log(2)
 
 
-def _convert(value: Any, factor: float, unit: str) -> Any:
+def _number(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if math.isnan(value):
+            return "nan"
+    return value
+
+
+def _scale(value: Any, factor: float) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_scale(item, factor) for item in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _number(value * factor)
+    return value
+
+
+def jsonable(value: Any, unit: str = "bits") -> Any:
+    """``value`` (dataclasses, dicts, tuples, floats) as JSON-ready data, per-token figures in ``unit``."""
+    factor = unit_factor(unit)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key.endswith(_PER_TOKEN) and (item is None or isinstance(item, float)):
-                converted = None if item is None else _number(item * factor)
-                out[key[: -len(_PER_TOKEN)] + f"_{unit}_per_token"] = converted
+            if isinstance(key, str) and key.endswith(_PER_TOKEN):
+                out[key[: -len(_PER_TOKEN)] + f"_{unit}_per_token"] = _scale(item, factor)
             else:
-                out[key] = _convert(item, factor, unit)
+                out[key] = jsonable(item, unit)
         return out
     if isinstance(value, (list, tuple)):
-        return [_convert(item, factor, unit) for item in value]
-    if isinstance(value, float):
-        return _number(value)
-    return value
+        return [jsonable(item, unit) for item in value]
+    return _number(value)
 
 
-def _number(value: float) -> float | str:
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if math.isnan(value):
-        return "nan"
-    return value
+def _fmt(value: float | None, digits: int = 6) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+# ------------------------------------------------------------------ measurement
 def code_table_rows(measurement: Measurement) -> list[dict[str, Any]]:
     """The code tables of p and q side by side, one row per symbol."""
     m = measurement
@@ -70,112 +126,326 @@ def code_table_rows(measurement: Measurement) -> list[dict[str, Any]]:
 
 def measurement_dict(measurement: Measurement, unit: str = "bits", codes: bool = False) -> dict[str, Any]:
     """A JSON-ready dict of a measurement (per-token figures in ``unit``; code tables if ``codes``)."""
-    raw = dataclasses.asdict(measurement)
-    for name in _CODE_TABLE_FIELDS:
-        raw.pop(name)
-    out = _convert(raw, unit_factor(unit), unit)
+    raw = {f.name: getattr(measurement, f.name) for f in dataclasses.fields(measurement) if f.name not in _CODE_TABLE_FIELDS}
+    out = jsonable(raw, unit)
     out["unit"] = unit
     if codes:
         out["code_table"] = code_table_rows(measurement)
     return out
 
 
-# ----------------------------------------------------------------------- tables
-def _fmt(value: float | None, digits: int = 6) -> str:
-    if value is None:
-        return ""
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-def measurement_rows(m: Measurement, unit: str = "bits") -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the formulas-beside-codes table, per token in ``unit``."""
+def measurement_rows(m: Measurement, unit: str = "bits", names: tuple[str, str] = ("p", "q")) -> Table:
+    """The formulas-beside-codes table of one measurement, per token in ``unit``."""
     f = unit_factor(unit)
-
-    def u(value: float | None) -> float | None:
-        return None if value is None else value * f
-
+    a, b = names
     with_stream = m.stream != "expected"
     header = ["formula  ·  Huffman code", "formula", "code: expected Σp·l"]
     if with_stream:
         header.append(f"code: measured ({m.tokens:,} tokens)")
     header.append("code − formula")
+    rows, records = [], []
 
-    def row(name: str, formula: float | None, expected: float | None, measured: float | None) -> list[str]:
-        cells = [name, _fmt(u(formula)), _fmt(u(expected))]
-        if with_stream:
-            cells.append(_fmt(u(measured)))
+    def row(name: str, formula: float | None, expected: float | None, measured: float | None) -> None:
         code_value = measured if with_stream else expected
         gap = None if formula is None or code_value is None or math.isinf(formula) else code_value - formula
-        cells.append(_fmt(u(gap)))
-        return cells
+        scaled = [None if v is None else v * f for v in (formula, expected, measured, gap)]
+        cells = [name, _fmt(scaled[0]), _fmt(scaled[1])] + ([_fmt(scaled[2])] if with_stream else []) + [_fmt(scaled[3])]
+        rows.append(tuple(cells))
+        records.append({"quantity": name, f"formula_{unit}_per_token": _number(scaled[0]),
+                        f"expected_{unit}_per_token": _number(scaled[1]),
+                        f"measured_{unit}_per_token": _number(scaled[2]), f"gap_{unit}_per_token": _number(scaled[3])})
 
     lp, lq = m.p_code, m.q_code
-    rows = [
-        row("H(p) entropy  ·  L_p", m.entropy_bits_per_token, lp.expected_bits_per_token, lp.measured_bits_per_token),
-        row("H(p,q) cross-entropy  ·  L_q", m.cross_entropy_bits_per_token, lq.expected_bits_per_token, lq.measured_bits_per_token),
-    ]
+    q_effective = f"{b}'"
+    row(f"H({a}) entropy  ·  L_{a}", m.entropy_bits_per_token, lp.expected_bits_per_token, lp.measured_bits_per_token)
+    row(f"H({a},{b}) cross-entropy  ·  L_{b}", m.cross_entropy_bits_per_token, lq.expected_bits_per_token, lq.measured_bits_per_token)
     if m.unseen is not None:
-        rows.append(row("H(p,q') q' = model of q's code  ·  L_q", m.effective_cross_entropy_bits_per_token, lq.expected_bits_per_token, lq.measured_bits_per_token))
+        row(f"H({a},{q_effective}) {q_effective} = model of {b}'s code  ·  L_{b}", m.effective_cross_entropy_bits_per_token,
+            lq.expected_bits_per_token, lq.measured_bits_per_token)
     excess_expected = lq.expected_bits_per_token - lp.expected_bits_per_token
-    rows.append(row("KL(p‖q)  ·  L_q − L_p", m.kl_bits_per_token, excess_expected, m.measured_excess_bits_per_token if with_stream else None))
+    excess_measured = m.measured_excess_bits_per_token if with_stream else None
+    row(f"KL({a}‖{b})  ·  L_{b} − L_{a}", m.kl_bits_per_token, excess_expected, excess_measured)
     if m.unseen is not None:
-        rows.append(row("KL(p‖q')  ·  L_q − L_p", m.effective_kl_bits_per_token, excess_expected, m.measured_excess_bits_per_token if with_stream else None))
-    dyadic_expected = lq.expected_bits_per_token - m.entropy_bits_per_token
+        row(f"KL({a}‖{q_effective})  ·  L_{b} − L_{a}", m.effective_kl_bits_per_token, excess_expected, excess_measured)
     dyadic_measured = None if lq.measured_bits_per_token is None else lq.measured_bits_per_token - m.entropy_bits_per_token
-    rows.append(row("KL(p‖q̂) q̂ = 2^−l_q  ·  L_q − H(p)", m.kl_to_dyadic_bits_per_token, dyadic_expected, dyadic_measured))
-    rows.append(row("KL(q‖p) reverse", m.kl_reverse_bits_per_token, None, None))
-    rows.append(row("JS(p,q) Jensen–Shannon", m.js_bits_per_token, None, None))
-    return header, rows
+    row(f"KL({a}‖{b}̂) {b}̂ = 2^−l_{b}  ·  L_{b} − H({a})", m.kl_to_dyadic_bits_per_token,
+        lq.expected_bits_per_token - m.entropy_bits_per_token, dyadic_measured)
+    row(f"KL({b}‖{a}) reverse", m.kl_reverse_bits_per_token, None, None)
+    row(f"JS({a},{b}) Jensen–Shannon", m.js_bits_per_token, None, None)
+    return Table(f"[{unit} per token]", tuple(header), tuple(rows), tuple(records))
+
+
+def _unseen_note(m: Measurement, names: tuple[str, str]) -> str | None:
+    u = m.unseen
+    if u is None:
+        return None
+    shown = ", ".join(u.symbols[:12]) + (", …" if u.types > 12 else "")
+    tokens = "" if u.stream_tokens is None else f", {u.stream_tokens:,} tokens"
+    return (f"unseen: {u.types} symbol type(s) of {names[0]} are absent from {names[1]} ({shown}; "
+            f"{u.p_mass:.4%} of {names[0]}{tokens}), so KL = ∞ by formula; policy {u.policy}: {u.description}")
 
 
 def measurement_notes(m: Measurement, names: tuple[str, str] = ("p", "q")) -> list[str]:
-    """The lines under the table: bound, round trip, bits, unseen symbols, tie rule."""
+    """The lines under the table: bound, stream and round trip, Kraft sums, unseen symbols, tie rule."""
     lp, lq = m.p_code, m.q_code
     held = "held" if m.huffman_bound_held else "did not hold"
     why = "" if m.huffman_bound_held or m.p_support_size > 1 else " (one symbol: its 1-bit codeword costs 1 bit while H = 0; the bound is for ≥ 2 symbols)"
-    notes = [f"Huffman bound H(p) ≤ L_p < H(p) + 1: {held}{why}"]
-    if m.stream != "expected":
-        source = {"samples": f"{m.tokens:,} samples drawn from p (seed {m.seed})", "text": f"the text of {names[0]} ({m.tokens:,} tokens)"}[m.stream]
-        notes.append(
-            f"stream: {source}; code of p: {lp.total_bits:,} bits, code of q: {lq.total_bits:,} bits; "
-            f"round trip: {lp.roundtrip}" + (" (--no-verify)" if lp.roundtrip == "skipped" else "")
-        )
-    else:
+    notes = [f"Huffman bound H({names[0]}) ≤ L_{names[0]} < H({names[0]}) + 1: {held}{why}"]
+    if m.stream == "expected":
         notes.append("no stream: code columns are exact expected lengths Σ p(x)·l(x) (give --samples N to encode a real stream)")
-    notes.append(f"codes: Kraft sum {lp.kraft_sum:.6g} (p), {lq.kraft_sum:.6g} (q); longest codeword {lp.max_codeword_bits} / {lq.max_codeword_bits} bits")
-    if m.unseen is not None:
-        u = m.unseen
-        shown = ", ".join(u.symbols[:12]) + (", …" if u.types > 12 else "")
-        tokens = "" if u.stream_tokens is None else f", {u.stream_tokens:,} tokens"
-        notes.append(
-            f"unseen: {u.types} symbol(s) of {names[0]} are absent from {names[1]} ({shown}; {u.p_mass:.4%} of {names[0]}{tokens}), "
-            f"so KL = ∞ by formula; policy {u.policy}: {u.description}"
-        )
+    else:
+        source = {
+            "samples": f"{m.tokens:,} samples drawn from p (seed {m.seed})",
+            "text": f"the text of {names[0]} ({m.tokens:,} tokens)",
+            "counts": f"a stream with the token counts of {names[0]} ({m.tokens:,} tokens; its text was not available, "
+                      "and an order-0 code's length does not depend on token order)",
+        }[m.stream]
+        skipped = " (--no-verify)" if lp.roundtrip == "skipped" else ""
+        notes.append(f"stream: {source}; code of {names[0]}: {lp.total_bits:,} bits, code of {names[1]}: "
+                     f"{lq.total_bits:,} bits; round trip: {lp.roundtrip}{skipped}")
+    notes.append(f"codes: Kraft sum {lp.kraft_sum:.6g} ({names[0]}), {lq.kraft_sum:.6g} ({names[1]}); "
+                 f"longest codeword {lp.max_codeword_bits} / {lq.max_codeword_bits} bits")
+    unseen = _unseen_note(m, names)
+    if unseen:
+        notes.append(unseen)
     notes.append(f"ties: {m.tie_rule}")
     return notes
 
 
-def code_table(m: Measurement) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the code table (symbols with a codeword under either code)."""
-    header = ["symbol", "l_p", "codeword of p", "l_q", "codeword of q"]
-    rows = [
-        [r["symbol"], str(r["p_code_length_bits"] or ""), r["p_codeword"], str(r["q_code_length_bits"] or ""), r["q_codeword"]]
-        for r in code_table_rows(m)
-        if r["p_code_length_bits"] or r["q_code_length_bits"]
+def code_table(m: Measurement, names: tuple[str, str] = ("p", "q")) -> Table:
+    """The code table (symbols with a codeword under either code)."""
+    header = ("symbol", f"l_{names[0]}", f"codeword of {names[0]}", f"l_{names[1]}", f"codeword of {names[1]}")
+    records = tuple(r for r in code_table_rows(m) if r["p_code_length_bits"] or r["q_code_length_bits"])
+    rows = tuple(
+        (r["symbol"], str(r["p_code_length_bits"] or ""), r["p_codeword"], str(r["q_code_length_bits"] or ""), r["q_codeword"])
+        for r in records
+    )
+    return Table("code tables (canonical codewords)", header, rows, records)
+
+
+def measurement_document(m: Measurement, title: str, extra: dict[str, Any], unit: str = "bits",
+                         codes: bool = False, names: tuple[str, str] = ("p", "q")) -> Document:
+    """The document of ``klcode measure``."""
+    tables = [measurement_rows(m, unit, names)]
+    if codes:
+        tables.append(code_table(m, names))
+    data = {**extra, **measurement_dict(m, unit, codes)}
+    return Document(title, tuple(tables), tuple(measurement_notes(m, names)), data, unit=unit)
+
+
+# --------------------------------------------------------------------- compare
+def _contribution_table(title: str, rows: Sequence[Contribution], unit: str) -> Table:
+    f = unit_factor(unit)
+    header = ("token", "count in A", "count in B", "p_A", "p_B", f"p_A·log(p_A/q'_B) [{unit}]")
+    cells = tuple(
+        (c.symbol + (" (not in B)" if c.unseen_in_b else ""), f"{c.count_a:,}", f"{c.count_b:,}",
+         f"{c.probability_a:.6f}", f"{c.probability_b:.6f}", _fmt(c.kl_bits_per_token * f))
+        for c in rows
+    )
+    records = tuple(jsonable(c, unit) for c in rows)
+    return Table(title, header, cells, records)
+
+
+def comparison_document(c: Comparison, unit: str = "bits", codes: bool = False, extra: dict | None = None) -> Document:
+    """The document of ``klcode compare``: both directions, then the keyness tables."""
+    ab, ba = c.a_coded_with_b, c.b_coded_with_a
+    f = unit_factor(unit)
+    header = ("quantity", "formula", "Huffman measured", "measured − formula")
+    rows, records = [], []
+
+    def row(name: str, formula: float, measured: float | None) -> None:
+        gap = None if measured is None or math.isinf(formula) else measured - formula
+        scaled = [None if v is None else v * f for v in (formula, measured, gap)]
+        rows.append((name, _fmt(scaled[0]), _fmt(scaled[1]), _fmt(scaled[2])))
+        records.append({"quantity": name, f"formula_{unit}_per_token": _number(scaled[0]),
+                        f"measured_{unit}_per_token": _number(scaled[1]), f"gap_{unit}_per_token": _number(scaled[2])})
+
+    row("H(A)  ·  L_A, A's code on A", ab.entropy_bits_per_token, ab.p_code.measured_bits_per_token)
+    row("H(B)  ·  L_B, B's code on B", ba.entropy_bits_per_token, ba.p_code.measured_bits_per_token)
+    row("H(A,B)  ·  B's code on A", ab.cross_entropy_bits_per_token, ab.q_code.measured_bits_per_token)
+    if ab.unseen is not None:
+        row("H(A,B')  B' = model of B's code", ab.effective_cross_entropy_bits_per_token, ab.q_code.measured_bits_per_token)
+    row("H(B,A)  ·  A's code on B", ba.cross_entropy_bits_per_token, ba.q_code.measured_bits_per_token)
+    if ba.unseen is not None:
+        row("H(B,A')  A' = model of A's code", ba.effective_cross_entropy_bits_per_token, ba.q_code.measured_bits_per_token)
+    row("KL(A‖B)  ·  excess of B's code on A", ab.kl_bits_per_token, ab.measured_excess_bits_per_token)
+    if ab.unseen is not None:
+        row("KL(A‖B')", ab.effective_kl_bits_per_token, ab.measured_excess_bits_per_token)
+    row("KL(B‖A)  ·  excess of A's code on B", ba.kl_bits_per_token, ba.measured_excess_bits_per_token)
+    if ba.unseen is not None:
+        row("KL(B‖A')", ba.effective_kl_bits_per_token, ba.measured_excess_bits_per_token)
+    row("JS(A,B)", c.js_bits_per_token, None)
+    main = Table(f"[{unit} per token]", header, tuple(rows), tuple(records))
+    tables = [
+        main,
+        _contribution_table("tokens over-represented in A (largest contributions to KL(A‖B'))", c.top_a, unit),
+        _contribution_table("tokens over-represented in B (most negative contributions to KL(A‖B'))", c.top_b, unit),
     ]
-    return header, rows
+    if codes:
+        tables.append(code_table(ab, ("A", "B")))
+    notes = [
+        f"A = {c.a}: {c.a_tokens:,} tokens, {c.a_types:,} types; B = {c.b}: {c.b_tokens:,} tokens, {c.b_types:,} types; "
+        f"{c.shared_types:,} types shared",
+    ]
+    for name, m, stream, names in (("A", ab, c.a_stream, ("A", "B")), ("B", ba, c.b_stream, ("B", "A"))):
+        what = "its text" if stream == "text" else "a stream with its token counts (text not available)"
+        notes.append(f"{name} encoded from {what} with both codes: {m.p_code.total_bits:,} / {m.q_code.total_bits:,} bits; "
+                     f"round trip: {m.p_code.roundtrip}")
+        unseen = _unseen_note(m, names)
+        if unseen:
+            notes.append(unseen)
+    notes.append(f"ties: {ab.tie_rule}")
+    data = {
+        **(extra or {}),
+        **jsonable({k: getattr(c, k) for k in ("a", "b", "tokenizer", "a_tokens", "b_tokens", "a_types", "b_types",
+                                                 "shared_types", "a_stream", "b_stream", "js_bits_per_token",
+                                                 "top_a", "top_b")}, unit),
+        "a_coded_with_b": measurement_dict(ab, unit, codes),
+        "b_coded_with_a": measurement_dict(ba, unit, codes),
+        "unit": unit,
+    }
+    title = f"klcode compare  A = {c.a}, B = {c.b}  ({c.tokenizer})"
+    return Document(title, tuple(tables), tuple(notes), data, unit=unit)
 
 
-def rich_table(title: str, header: list[str], rows: Iterable[list[str]]):
-    """A rich Table (rich is imported here, lazily, so ``import klcode`` does not need it)."""
-    from rich.table import Table
+# ---------------------------------------------------------------------- matrix
+def matrix_document(mx: DivergenceMatrix, unit: str = "bits", full: bool | None = None, extra: dict | None = None) -> Document:
+    """The document of ``klcode matrix``: nearest neighbours, and the full JS matrix when small (or ``full``)."""
+    f = unit_factor(unit)
+    n = len(mx.labels)
+    header = ("corpus", "tokens", "types", "nearest by JS", "JS", "nearest by measured excess", "L_q − L_p")
+    rows = tuple(
+        (label, f"{mx.tokens[i]:,}", f"{mx.types[i]:,}", js.nearest, _fmt(js.bits_per_token * f, 4),
+         ex.nearest, _fmt(ex.bits_per_token * f, 4))
+        for i, (label, js, ex) in enumerate(zip(mx.labels, mx.nearest_by_js, mx.nearest_by_measured_excess))
+    )
+    pairs = tuple(
+        {"a": mx.labels[i], "b": mx.labels[j],
+         f"kl_{unit}_per_token": _number(mx.kl_bits_per_token[i][j] * f),
+         f"effective_kl_{unit}_per_token": _number(mx.effective_kl_bits_per_token[i][j] * f),
+         f"measured_excess_{unit}_per_token": _number(mx.measured_excess_bits_per_token[i][j] * f),
+         f"js_{unit}_per_token": _number(mx.js_bits_per_token[i][j] * f)}
+        for i in range(n) for j in range(n) if i != j
+    )
+    tables = [Table(f"nearest neighbours [{unit} per token]", header, rows, pairs)]
+    if full or (full is None and n <= 12):
+        for name, matrix in (("JS(row, column)", mx.js_bits_per_token),
+                             ("measured excess L_column − L_row on the row's tokens", mx.measured_excess_bits_per_token)):
+            cells = tuple((mx.labels[i],) + tuple("·" if i == j else _fmt(matrix[i][j] * f, 4) for j in range(n)) for i in range(n))
+            tables.append(Table(f"{name} [{unit} per token]", ("",) + mx.labels, cells))
+    mutual = sorted({tuple(sorted((a.corpus, a.nearest))) for a in mx.nearest_by_js
+                     if next(b for b in mx.nearest_by_js if b.corpus == a.nearest).nearest == a.corpus})
+    infinite = sum(1 for i in range(n) for j in range(n) if i != j and math.isinf(mx.kl_bits_per_token[i][j]))
+    notes = [
+        f"{n} corpora, {mx.tokenizer}; cell (row, column) codes the row's tokens with the column's code",
+        "mutual nearest neighbours by JS: " + (", ".join(f"{a}–{b}" for a, b in mutual) or "none"),
+        f"KL by formula is ∞ for {infinite} of {n * (n - 1)} ordered pairs (the column lacks symbols of the row); "
+        f"measured codes use the {mx.unseen_policy} policy, so their excess stays finite",
+        "measured: Huffman codes applied to a stream with each corpus's token counts (an order-0 code's length does not "
+        f"depend on token order); round trip: {mx.roundtrip}",
+    ]
+    data = {**(extra or {}), **jsonable(mx, unit), "unit": unit}
+    return Document(f"klcode matrix  ({n} corpora, {mx.tokenizer})", tuple(tables), tuple(notes), data, unit=unit)
 
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
-    for cells in rows:
-        table.add_row(*cells)
-    return table
+
+# --------------------------------------------------------------------- entropy
+def entropy_document(results: Sequence[FileEntropy], unit: str = "bits", extra: dict | None = None) -> Document:
+    """The document of ``klcode entropy``: one row per file."""
+    f = unit_factor(unit)
+    names = ("zlib", "bz2", "lzma")
+    header = ("file", "bytes", "tokens", "types", f"H [{unit}/token]", f"Huffman [{unit}/token]", "Huffman size",
+              "Huffman bits/byte") + tuple(f"{name} bits/byte" for name in names)
+    rows, records = [], []
+    for r in results:
+        compressed = r.compressed_bits_per_byte or {}
+        rows.append((r.path, f"{r.input_bytes:,}", f"{r.tokens:,}", f"{r.types:,}", _fmt(r.entropy_bits_per_token * f, 4),
+                     _fmt(r.huffman_bits_per_token * f, 4), f"{r.huffman_bytes:,} B", _fmt(r.huffman_bits_per_byte, 4))
+                    + tuple(_fmt(compressed.get(name), 4) if name in compressed else "n/a" for name in names))
+        record = jsonable(r, unit)
+        record.pop("compressed_bits_per_byte")
+        record.update({f"{name}_bits_per_byte": _number(compressed.get(name, math.nan)) for name in names})
+        records.append(record)
+    tokenizer = results[0].tokenizer if results else ""
+    notes = [
+        f"tokens: {tokenizer}; Huffman: an order-0 code of each file's own token distribution, actually encoded "
+        f"(round trip: {', '.join(sorted({r.roundtrip for r in results}))}), code table not counted",
+        "zlib (level 9), bz2 (level 9), lzma (preset 6) compress the raw bytes and exploit context: "
+        "they are not order-0 entropies, just scale",
+    ]
+    if any(r.stream == "counts" for r in results):
+        notes.append("counts files: Huffman measured on a stream with the saved counts; no bytes for the compressors (n/a)")
+    data = {**(extra or {}), "files": list(records), "unit": unit}
+    return Document(f"klcode entropy  ({len(results)} file(s))", (Table("", header, tuple(rows), tuple(records)),),
+                    tuple(notes), data, unit=unit)
+
+
+# ----------------------------------------------------------------------- count
+def counts_document(counts: Counts, top: int = 20, output: str | None = None) -> Document:
+    """The document of ``klcode count``: totals and the most frequent tokens."""
+    order = sorted(range(counts.types), key=lambda i: (-int(counts.counts[i]), i))
+    total = counts.total_tokens
+    rows = tuple((symbol_label(counts.symbols[i]), f"{int(counts.counts[i]):,}", f"{counts.counts[i] / total:.4%}") for i in order[:top])
+    records = tuple({"token": symbol_label(counts.symbols[i]), "count": int(counts.counts[i])} for i in order)
+    notes = [f"{total:,} tokens, {counts.types:,} types, {counts.input_bytes:,} input bytes from "
+             f"{len(counts.sources)} source(s); tokens: {counts.spec.describe()}"]
+    if output:
+        notes.append(f"counts saved to {output} (every command accepts it where it accepts a corpus)")
+    data = {"tokenizer": counts.spec.to_dict(), "sources": list(counts.sources), "input_bytes": counts.input_bytes,
+            "total_tokens": total, "types": counts.types, "saved_to": output,
+            "top": [{"token": r["token"], "count": r["count"]} for r in records[:top]]}
+    return Document("klcode count", (Table(f"most frequent tokens (top {min(top, counts.types)})",
+                                           ("token", "count", "share"), rows, records),), tuple(notes), data)
+
+
+# -------------------------------------------------------------------- rendering
+def render_json(document: Document) -> str:
+    return json.dumps(document.data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(document: Document) -> str:
+    """The document's main table as CSV, one record per row, raw numbers."""
+    table = document.tables[document.csv_table]
+    records = table.records or tuple(dict(zip(table.header, row)) for row in table.rows)
+    out = io.StringIO()
+    if records:
+        writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for k, v in record.items()})
+    return out.getvalue()
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(document: Document) -> str:
+    """All tables as GitHub-flavoured Markdown, the notes as a list."""
+    lines = [f"## {document.title}", ""]
+    for table in document.tables:
+        if table.title:
+            lines += [f"**{table.title}**", ""]
+        lines.append("| " + " | ".join(_markdown_cell(h) for h in table.header) + " |")
+        lines.append("|" + "|".join([":---"] + ["---:"] * (len(table.header) - 1)) + "|")
+        for row in table.rows:
+            lines.append("| " + " | ".join(_markdown_cell(c) for c in row) + " |")
+        lines.append("")
+    lines += [f"- {note}" for note in document.notes]
+    return "\n".join(lines) + "\n"
+
+
+def rich_renderables(document: Document) -> list:
+    """rich Tables and Texts for a terminal (rich is imported here, lazily)."""
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    out: list = [Text(document.title, style="bold")]
+    for table in document.tables:
+        rich = RichTable(title=table.title or None, title_justify="left")
+        for i, name in enumerate(table.header):
+            rich.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+        for row in table.rows:
+            rich.add_row(*row)
+        out.append(rich)
+    out += [Text(f"  {note}") for note in document.notes]
+    return out

@@ -81,8 +81,9 @@ def test_compare_corpora_bytes_and_chars(capsys):
     code, out, err = run(capsys, "compare", a, b, "--json")
     assert code == 0 and err == ""
     doc = json.loads(out)
-    assert doc["tokens"] == (CORPORA / "genesis" / "french.txt").stat().st_size
-    assert doc["unseen"]["types"] > 0 and doc["q_code"]["roundtrip"] == "verified"
+    assert doc["a_tokens"] == (CORPORA / "genesis" / "french.txt").stat().st_size
+    assert doc["a_coded_with_b"]["unseen"]["types"] > 0
+    assert doc["a_coded_with_b"]["q_code"]["roundtrip"] == "verified"
     code, out, err = run(capsys, "compare", a, b, "--tokens", "chars", "--encoding", "latin-1")
     assert code == 0 and "unseen:" in out and "é" in out
 
@@ -99,11 +100,12 @@ def test_compare_corpora_bytes_and_chars(capsys):
         (["measure", "--p", "{short}", "--q", "{p}"], "klcode: error: '{short}': probabilities must sum to 1 (got 0.97)"),
         (["measure", "--p", "{text}", "--q", "{p}"],
          "klcode: error: '{text}': the value of 'a' must be a number (got 'x')"),
-        (["compare", "{empty}", "{p}"], "klcode: error: '{empty}' is empty: no bytes tokens to measure"),
+        (["compare", "{empty}", "{p}"], "klcode: error: no bytes tokens in '{empty}': nothing to measure"),
         (["compare", "{latin}", "{p}", "--tokens", "chars"],
-         "klcode: error: cannot decode '{latin}' as utf-8 at byte offset 3 (byte 0xe9); declare the file's encoding with --encoding"),
+         "klcode: error: cannot decode '{latin}' as utf-8 at byte offset 3 (byte 0xe9); "
+         "use --encoding ENCODING (e.g. latin-1) or --errors replace"),
         (["compare", "{p}", "{p}", "--tokens", "chars", "--encoding", "klingon"], "klcode: error: unknown encoding 'klingon'"),
-        (["compare", "{dir}", "{p}"], "klcode: error: cannot read '{dir}': it is a directory"),
+        (["compare", "{missing}", "{p}"], "klcode: error: cannot read '{missing}': no such file"),
         (["measure", "--p", "{p}", "--q", "{p}", "--unseen", "error"], None),
     ],
 )

@@ -1,0 +1,226 @@
+"""Plots of divergence matrices (needs the optional extra: ``pip install 'klcode[plot]'``).
+
+matplotlib is imported inside the functions, never at module level, so
+``import klcode.plots`` works without it and only drawing raises
+:class:`PlotUnavailableError`.  Figures are drawn with matplotlib's
+object-oriented API (no pyplot, no global backend switch), so they render
+headless and leave the caller's matplotlib state alone.  Files are written
+atomically: a failed render never leaves a partial file, nor replaces an
+existing one.
+
+>>> save_heatmap(np.zeros((2, 2)), ["a", "b"], "kl.pdf", title="KL", value_label="bits")
+Traceback (most recent call last):
+...
+klcode.errors.DataError: plot file must end in .png or .svg (got 'kl.pdf')
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .cluster import Linkage
+from .errors import DataError, KlcodeError, OutputError, PlotUnavailableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+#: Colour of the cells (and dashed dendrogram links) whose value is +inf.
+INF_COLOUR = "#d62728"
+#: Colour map of the finite values.
+COLOUR_MAP = "viridis"
+#: Labels longer than this are shortened with an ellipsis on the axes.
+MAX_LABEL_CHARS = 40
+_FORMATS = {".png": "png", ".svg": "svg"}
+_PNG_DPI = 150
+
+
+def _matplotlib() -> Any:
+    """The matplotlib module, or :class:`PlotUnavailableError` when it is not installed."""
+    try:
+        import matplotlib
+        import matplotlib.figure  # noqa: F401  (loads the submodules the plots use)
+        import matplotlib.collections  # noqa: F401
+        import matplotlib.lines  # noqa: F401
+        import matplotlib.patches  # noqa: F401
+    except ImportError:
+        raise PlotUnavailableError(
+            "plotting needs matplotlib, which is not installed; install it with: pip install 'klcode[plot]'"
+        ) from None
+    return matplotlib
+
+
+def _format(path: str | os.PathLike[str]) -> str:
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in _FORMATS:
+        raise DataError(f"plot file must end in .png or .svg (got {os.fspath(path)!r})")
+    return _FORMATS[suffix]
+
+
+def _heatmap_matrix(matrix: np.ndarray, labels: Sequence[str], linkage: Linkage | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    try:
+        a = np.array(matrix, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise DataError(f"matrix must be a square array of numbers (got {type(matrix).__name__})") from None
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
+        raise DataError(f"matrix must be a non-empty square 2-D array (got shape {a.shape})")
+    bad = np.isnan(a) | (a == -np.inf)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise DataError(f"matrix must hold numbers or +inf (got matrix[{i}, {j}] = {float(a[i, j])!r})")
+    if isinstance(labels, str) or len(labels) != a.shape[0] or not all(isinstance(s, str) for s in labels):
+        raise DataError(f"need one string label per row (got {labels!r} for {a.shape[0]} rows)")
+    labels = tuple(labels)
+    if linkage is not None and linkage.labels != labels:
+        raise DataError(
+            f"linkage must cluster the matrix's labels (got linkage labels {linkage.labels!r} for {labels!r})"
+        )
+    return a, labels
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
+
+
+def _draw_dendrogram(ax: Axes, linkage: Linkage, side: str, inf_height: float) -> None:
+    """Draw ``linkage`` on ``ax`` from the root down to leaves at positions 0..n-1 (``side`` "top" or "left")."""
+    from matplotlib.collections import LineCollection
+
+    n = len(linkage.labels)
+    position = {leaf: float(k) for k, leaf in enumerate(linkage.order)}
+    height = dict.fromkeys(range(n), 0.0)
+    solid, dashed = [], []
+    for i, (a, b, h, _size) in enumerate(linkage.merges):
+        top = h if np.isfinite(h) else inf_height
+        link = [(position[a], height[a]), (position[a], top), (position[b], top), (position[b], height[b])]
+        (solid if np.isfinite(h) else dashed).append(link if side == "top" else [(y, x) for x, y in link])
+        position[n + i] = (position[a] + position[b]) / 2
+        height[n + i] = top
+    ax.add_collection(LineCollection(solid, colors="#404040", linewidths=0.8))
+    ax.add_collection(LineCollection(dashed, colors=INF_COLOUR, linewidths=0.8, linestyles="dashed"))
+    reach = max(height.values()) * 1.03 or 1.0
+    if side == "top":
+        ax.set_xlim(-0.5, n - 0.5)
+        ax.set_ylim(0, reach)
+    else:
+        ax.set_xlim(reach, 0)
+        ax.set_ylim(n - 0.5, -0.5)
+    ax.set_axis_off()
+
+
+def _heatmap_figure(matrix: np.ndarray, labels: tuple[str, ...], title: str, value_label: str,
+                    linkage: Linkage | None) -> Any:
+    """The heatmap as a matplotlib Figure (not attached to pyplot)."""
+    mpl = _matplotlib()
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    n = matrix.shape[0]
+    order = list(linkage.order) if linkage is not None else list(range(n))
+    shown = matrix[np.ix_(order, order)]
+    names = [_short(labels[k]) for k in order]
+    infinite = np.isposinf(shown)
+    finite_values = shown[~infinite]
+
+    # Layout in inches: [left dendrogram] heatmap [row labels] colour bar; title, [top dendrogram] above, column labels below.
+    side = float(np.clip(n * 0.14, 3.5, 16.0))
+    font = float(np.clip(side / n * 72 * 0.8, 4.0, 9.0))
+    label_room = max(len(s) for s in names) * font * 0.62 / 72 + 0.15
+    tree = float(np.clip(side * 0.2, 0.8, 2.0)) if linkage is not None else 0.0
+    pad, gap, title_room, bar, bar_room = 0.2, 0.05, 0.45, 0.18, 1.0
+    left_room = tree + gap if linkage is not None else label_room  # row labels go right of a dendrogram, else left
+    right_room = label_room if linkage is not None else 0.1
+    width = pad + left_room + side + right_room + 0.15 + bar + bar_room + pad
+    height = pad + title_room + (tree + gap if linkage is not None else 0.0) + side + label_room + pad
+
+    def box(x: float, y: float, w: float, h: float) -> list[float]:
+        return [x / width, y / height, w / width, h / height]
+
+    fig = Figure(figsize=(width, height))
+    map_x, map_y = pad + left_room, pad + label_room
+    ax = fig.add_axes(box(map_x, map_y, side, side))
+    colours = mpl.colormaps[COLOUR_MAP].with_extremes(bad=INF_COLOUR)
+    low, high = (float(finite_values.min()), float(finite_values.max())) if finite_values.size else (0.0, 1.0)
+    image = ax.imshow(np.ma.masked_array(shown, mask=infinite), cmap=colours, vmin=low, vmax=high,
+                      aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(n), labels=names, rotation=90, fontsize=font)
+    ax.set_yticks(range(n), labels=names, fontsize=font)
+    ax.tick_params(length=2, width=0.5, pad=1)
+    if linkage is not None:
+        ax.yaxis.tick_right()
+        _draw_dendrogram(fig.add_axes(box(pad, map_y, tree, side)), linkage, "left", _inf_height(linkage))
+        _draw_dendrogram(fig.add_axes(box(map_x, map_y + side + gap, side, tree)), linkage, "top",
+                         _inf_height(linkage))
+    bar_x = map_x + side + right_room + 0.15
+    bar_h = min(side, 4.0)
+    cax = fig.add_axes(box(bar_x, map_y + side - bar_h, bar, bar_h))
+    colourbar = fig.colorbar(image, cax=cax)
+    colourbar.set_label(value_label, fontsize=9)
+    cax.tick_params(labelsize=8)
+    notes = []
+    if infinite.any():
+        notes.append(Patch(facecolor=INF_COLOUR, label=f"∞ ({int(infinite.sum())} cells)"))
+    if linkage is not None and any(not np.isfinite(h) for _, _, h, _ in linkage.merges):
+        notes.append(Line2D([], [], color=INF_COLOUR, linestyle="dashed", linewidth=0.8, label="merge at ∞"))
+    if notes:
+        fig.legend(handles=notes, loc="upper left", fontsize=8, frameon=False, borderaxespad=0,
+                   bbox_to_anchor=((bar_x - 0.05) / width, (map_y + side - bar_h - 0.25) / height))
+    fig.text((map_x + side / 2) / width, 1 - (pad + title_room / 2) / height, title,
+             ha="center", va="center", fontsize=11)
+    return fig
+
+
+def _inf_height(linkage: Linkage) -> float:
+    """Where merges at height ∞ are drawn: a fifth above the highest finite merge."""
+    finite = [h for _, _, h, _ in linkage.merges if np.isfinite(h)]
+    return max(finite) * 1.2 if finite and max(finite) > 0 else 1.0
+
+
+def _write_atomically(path: str | os.PathLike[str], write: Any) -> None:
+    """Call ``write(file)`` on a new file beside ``path``, then rename it to ``path``; remove it on failure."""
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise OutputError(f"cannot write {path!r}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+        os.replace(temporary, path)
+    except BaseException as error:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(error, OSError) and not isinstance(error, KlcodeError):
+            raise OutputError(f"cannot write {path!r}: {error.strerror or error}") from None
+        raise
+
+
+def save_heatmap(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathLike[str], *, title: str,
+                 value_label: str, linkage: Linkage | None = None) -> None:
+    """Heatmap of a square matrix (cell [i, j] = matrix[i, j]) written to ``path`` (.png or .svg).
+
+    Rows and columns follow ``linkage.order`` when a :class:`~klcode.cluster.Linkage`
+    of the same labels is given, with its dendrogram drawn on the left and on
+    top; otherwise the order of ``labels``.  Finite values are coloured on
+    one scale (the colour bar, labelled ``value_label``); +inf cells are
+    red and counted in a note under the colour bar; merges at ∞ are dashed.
+    Label fonts shrink with the number of labels (down to 4 pt); labels
+    over 40 characters are shortened.  SVG output is byte-for-byte
+    reproducible (fixed hash salt, no date) and keeps text as text.
+    Raises :class:`PlotUnavailableError` without matplotlib.
+    """
+    fmt = _format(path)
+    matrix, labels = _heatmap_matrix(matrix, labels, linkage)
+    mpl = _matplotlib()
+    with mpl.rc_context({"svg.hashsalt": "klcode", "svg.fonttype": "none"}):
+        fig = _heatmap_figure(matrix, labels, title, value_label, linkage)
+        metadata = {"Date": None} if fmt == "svg" else {}
+        _write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata=metadata))
