@@ -18,7 +18,7 @@ import click
 from . import __version__
 from .corpus import expand_sources
 from .distribution import load_distribution
-from .errors import KlcodeError
+from .errors import KlcodeError, OutputError
 from .measure import POLICY_NAMES, UnseenPolicy, measure, measure_samples
 from .report import (
     FORMATS,
@@ -105,7 +105,7 @@ def _atomic_write(path: str, text: str) -> None:
     try:
         handle, temporary = tempfile.mkstemp(prefix=".klcode-", suffix=".tmp", dir=folder)
     except OSError as error:
-        raise click.ClickException(f"cannot write {path!r}: {error.strerror or error}") from None
+        raise OutputError(f"cannot write {path!r}: {error.strerror or error}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)

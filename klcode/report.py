@@ -14,6 +14,7 @@ import dataclasses
 import io
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -353,14 +354,14 @@ def entropy_document(results: Sequence[FileEntropy], unit: str = "bits", extra: 
     """The document of ``klcode entropy``: one row per file."""
     f = unit_factor(unit)
     names = ("zlib", "bz2", "lzma")
-    header = ("file", "bytes", "tokens", "types", f"H [{unit}/token]", f"Huffman [{unit}/token]", "Huffman size",
-              "Huffman bits/byte") + tuple(f"{name} bits/byte" for name in names)
+    header = ("file", "bytes", "tokens", "types", "H", "Huffman", "Huffman size", "Huffman", "zlib", "bz2", "lzma")
     rows, records = [], []
     for r in results:
         compressed = r.compressed_bits_per_byte or {}
-        rows.append((r.path, f"{r.input_bytes:,}", f"{r.tokens:,}", f"{r.types:,}", _fmt(r.entropy_bits_per_token * f, 4),
-                     _fmt(r.huffman_bits_per_token * f, 4), f"{r.huffman_bytes:,} B", _fmt(r.huffman_bits_per_byte, 4))
-                    + tuple(_fmt(compressed.get(name), 4) if name in compressed else "n/a" for name in names))
+        rows.append((os.path.basename(r.path) or r.path, f"{r.input_bytes:,}", f"{r.tokens:,}", f"{r.types:,}",
+                     _fmt(r.entropy_bits_per_token * f, 4), _fmt(r.huffman_bits_per_token * f, 4),
+                     f"{r.huffman_bytes:,} B", _fmt(r.huffman_bits_per_byte, 4))
+                    + tuple(_fmt(compressed[name], 4) if name in compressed else "n/a" for name in names))
         record = jsonable(r, unit)
         record.pop("compressed_bits_per_byte")
         record.update({f"{name}_bits_per_byte": _number(compressed.get(name, math.nan)) for name in names})
@@ -375,7 +376,8 @@ def entropy_document(results: Sequence[FileEntropy], unit: str = "bits", extra: 
     if any(r.stream == "counts" for r in results):
         notes.append("counts files: Huffman measured on a stream with the saved counts; no bytes for the compressors (n/a)")
     data = {**(extra or {}), "files": list(records), "unit": unit}
-    return Document(f"klcode entropy  ({len(results)} file(s))", (Table("", header, tuple(rows), tuple(records)),),
+    title = f"H and Huffman in {unit} per token; the last four columns in bits per byte of the file"
+    return Document(f"klcode entropy  ({len(results)} file(s))", (Table(title, header, tuple(rows), tuple(records)),),
                     tuple(notes), data, unit=unit)
 
 
