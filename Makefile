@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench bench-counting clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/klcode compare corpora/canterbury/alice29.txt corpora/canterbury/asyoulik.txt
 	$(BIN)/klcode compare corpora/genesis/french.txt corpora/genesis/english-kjv.txt --tokens chars --encoding latin-1
+	mkdir -p build
+	$(BIN)/klcode matrix corpora/udhr --tokens chars --plot build/udhr-js.png
+	@echo "heatmap of the UDHR matrix: build/udhr-js.png"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_huffman.py
+	$(BIN)/python benchmarks/bench_counting.py
+
+bench-counting: $(STAMP)
+	$(BIN)/python benchmarks/bench_counting.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

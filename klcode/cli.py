@@ -9,16 +9,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 
 from . import __version__
+from .atomic import write_atomically
 from .corpus import expand_sources
 from .distribution import load_distribution
-from .errors import KlcodeError, OutputError
+from .errors import KlcodeError
 from .measure import POLICY_NAMES, UnseenPolicy, measure, measure_samples
 from .report import (
     FORMATS,
@@ -99,23 +99,6 @@ def _policy(unseen: str, alpha: float, escape_probability: float | None) -> Unse
 
 
 # ------------------------------------------------------------- output, progress
-def _atomic_write(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder: no partial file on failure."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".klcode-", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise OutputError(f"cannot write {path!r}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 def _table_text(document: Document, quiet: bool, width: int | None) -> str:
     from rich.console import Console
 
@@ -149,7 +132,7 @@ def _emit(document: Document, fmt: str, as_json: bool, output: str | None, quiet
     if output is None:
         click.echo(text, nl=False)
     else:
-        _atomic_write(output, text)
+        write_atomically(output, lambda out: out.write(text.encode("utf-8")))
 
 
 def _input_bytes(paths: Sequence[str]) -> int | None:
@@ -170,7 +153,14 @@ def _progress(description: str, total: int | None, quiet: bool, unit: str = "byt
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     amount = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
     with Progress(TextColumn("{task.description}"), BarColumn(), amount, TimeRemainingColumn(),

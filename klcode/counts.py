@@ -26,16 +26,15 @@ as Latin-1: ``b"\\xe9"`` is written ``"é"``).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 
 import numpy as np
 
+from .atomic import write_atomically
 from .corpus import CHUNK_BYTES, STDIN_PATH, Source, expand_sources, read_bytes
 from .distribution import Distribution
 from .errors import DataError, InputError
@@ -255,25 +254,8 @@ def save_counts(counts: Counts, path: str | PathLike) -> None:
     """
     path = os.fspath(path)
     document = counts_document(counts)
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise InputError(f"cannot write {path!r}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, ensure_ascii=False, indent=1)
-            stream.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(error, OSError) and not isinstance(error, InputError):
-            raise InputError(f"cannot write {path!r}: {error.strerror or error}") from None
-        raise
+    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    write_atomically(path, lambda out: out.write(text.encode("utf-8")))
 
 
 def is_counts_file(path: str | PathLike) -> bool:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .compare import shared_distributions
 from .errors import DataError
 from .inputs import Corpus
-from .compare import shared_distributions
 from .measure import TokenStream, UnseenPolicy, measure
 
 Matrix = tuple[tuple[float, ...], ...]

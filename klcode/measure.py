@@ -25,8 +25,8 @@ code was built from, so measured and formula stay comparable.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np

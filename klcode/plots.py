@@ -17,15 +17,14 @@ klcode.errors.DataError: plot file must end in .png or .svg (got 'kl.pdf')
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Sequence
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .atomic import write_atomically
 from .cluster import Linkage
-from .errors import DataError, KlcodeError, OutputError, PlotUnavailableError
+from .errors import DataError, PlotUnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -44,8 +43,8 @@ def _matplotlib() -> Any:
     """The matplotlib module, or :class:`PlotUnavailableError` when it is not installed."""
     try:
         import matplotlib
-        import matplotlib.figure  # noqa: F401  (loads the submodules the plots use)
         import matplotlib.collections  # noqa: F401
+        import matplotlib.figure  # noqa: F401  (loads the submodules the plots use)
         import matplotlib.lines  # noqa: F401
         import matplotlib.patches  # noqa: F401
     except ImportError:
@@ -182,27 +181,6 @@ def _inf_height(linkage: Linkage) -> float:
     return max(finite) * 1.2 if finite and max(finite) > 0 else 1.0
 
 
-def _write_atomically(path: str | os.PathLike[str], write: Any) -> None:
-    """Call ``write(file)`` on a new file beside ``path``, then rename it to ``path``; remove it on failure."""
-    path = os.fspath(path)
-    directory, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:
-        raise OutputError(f"cannot write {path!r}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-        os.replace(temporary, path)
-    except BaseException as error:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
-        if isinstance(error, OSError) and not isinstance(error, KlcodeError):
-            raise OutputError(f"cannot write {path!r}: {error.strerror or error}") from None
-        raise
-
-
 def save_heatmap(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathLike[str], *, title: str,
                  value_label: str, linkage: Linkage | None = None) -> None:
     """Heatmap of a square matrix (cell [i, j] = matrix[i, j]) written to ``path`` (.png or .svg).
@@ -223,4 +201,4 @@ def save_heatmap(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathL
     with mpl.rc_context({"svg.hashsalt": "klcode", "svg.fonttype": "none"}):
         fig = _heatmap_figure(matrix, labels, title, value_label, linkage)
         metadata = {"Date": None} if fmt == "svg" else {}
-        _write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata=metadata))
+        write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata=metadata))

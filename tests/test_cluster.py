@@ -9,7 +9,12 @@ import scipy.spatial.distance as ssd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klcode.cluster import Linkage, average_linkage, nearest_neighbours, symmetric_distances
+from klcode.cluster import (
+    Linkage,
+    average_linkage,
+    nearest_neighbours,
+    symmetric_distances,
+)
 from klcode.errors import DataError, KlcodeError
 
 

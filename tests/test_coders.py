@@ -10,7 +10,15 @@ from dahuffman import HuffmanCodec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klcode import CodeError, DecodeError, Distribution, HuffmanCode, KlcodeError, PrefixCode, entropy
+from klcode import (
+    CodeError,
+    DecodeError,
+    Distribution,
+    HuffmanCode,
+    KlcodeError,
+    PrefixCode,
+    entropy,
+)
 from klcode.coders import TIE_RULE, huffman_lengths
 from klcode.coders.prefix import _BATCH_TOKENS
 

@@ -13,8 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from klcode.counts import Counts, count_corpus, count_tokens, is_counts_file, load_counts, save_counts
-from klcode.errors import DataError, InputError
+from klcode.counts import (
+    Counts,
+    count_corpus,
+    count_tokens,
+    is_counts_file,
+    load_counts,
+    save_counts,
+)
+from klcode.errors import DataError, InputError, OutputError
 from klcode.tokenize import TokenizerSpec
 
 GENESIS = Path(__file__).resolve().parent.parent / "corpora" / "genesis"
@@ -111,21 +118,23 @@ def test_counts_file_layout(tmp_path):
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):
+    import klcode.atomic
+
     target = tmp_path / "c.json"
     target.write_text("previous content")
 
-    def failing_dump(*args, **kwargs):
-        raise RuntimeError("disk full, say")
+    def failing_replace(*args, **kwargs):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(json, "dump", failing_dump)
-    with pytest.raises(RuntimeError, match="disk full"):
+    monkeypatch.setattr(klcode.atomic.os, "replace", failing_replace)
+    with pytest.raises(OutputError, match=r"^cannot write '.*c\.json': No space left on device$"):
         save_counts(Counts.from_mapping(WORDS, {"a": 1}), target)
     assert target.read_text() == "previous content"
     assert [p.name for p in tmp_path.iterdir()] == ["c.json"]  # no temporary file left
 
 
-def test_save_into_a_missing_folder_is_an_input_error(tmp_path):
-    with pytest.raises(InputError, match=r"^cannot write '.*nowhere/c\.json': No such file or directory$"):
+def test_save_into_a_missing_folder_is_an_output_error(tmp_path):
+    with pytest.raises(OutputError, match=r"^cannot write '.*nowhere/c\.json': No such file or directory$"):
         save_counts(Counts.from_mapping(WORDS, {"a": 1}), tmp_path / "nowhere" / "c.json")
 
 

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 import klcode
-from klcode import Distribution, DistributionError, InputError, KlcodeError, align, load_distribution
+from klcode import (
+    Distribution,
+    DistributionError,
+    InputError,
+    KlcodeError,
+    align,
+    load_distribution,
+)
 
 
 # ------------------------------------------------------------------ constructors

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klcode import DataError, Distribution, DistributionError, UnseenSymbolError, entropy, kl_divergence
+from klcode import (
+    DataError,
+    Distribution,
+    DistributionError,
+    UnseenSymbolError,
+    entropy,
+    kl_divergence,
+)
 from klcode.measure import UnseenPolicy, measure, measure_samples, measure_texts
 from klcode.tokenize import raw_codes
 
