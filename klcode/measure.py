@@ -42,7 +42,7 @@ from .measures import (
     kl_divergence,
     kl_kernel,
 )
-from .tokenize import Vocabulary, symbol_label
+from .tokenize import symbol_label
 
 PolicyName = Literal["escape", "add-k", "error"]
 POLICY_NAMES: tuple[str, ...] = ("escape", "add-k", "error")
@@ -302,33 +302,6 @@ def measure_samples(
         raise DataError(f"the number of samples must be >= 1 (got {n})")
     stream = p.sample(n, np.random.default_rng(seed))
     return measure(p, q, stream, stream_kind="samples", seed=seed, policy=policy, verify=verify)
-
-
-def measure_texts(
-    raw_a: np.ndarray,
-    raw_b: np.ndarray,
-    *,
-    policy: UnseenPolicy = UnseenPolicy(),
-    verify: bool = True,
-) -> Measurement:
-    """:func:`measure` with p = the token distribution of text A, q = that of text B, stream = A.
-
-    ``raw_a`` and ``raw_b`` are raw token codes (:func:`klcode.tokenize.raw_codes`).
-
-    >>> from klcode.tokenize import raw_codes
-    >>> m = measure_texts(raw_codes(b"abracadabra", "bytes"), raw_codes(b"banana", "bytes"))
-    >>> m.unseen.symbols, m.p_code.total_bits, m.p_code.roundtrip
-    (('c', 'd', 'r'), 23, 'verified')
-    """
-    for name, raw in (("A", raw_a), ("B", raw_b)):
-        if raw.size == 0:
-            raise DataError(f"text {name} is empty: no tokens to measure")
-    vocabulary = Vocabulary.from_raw(raw_a, raw_b)
-    ids_a = vocabulary.ids(raw_a)
-    symbols = vocabulary.symbols()
-    p = Distribution.from_counts(bincount_chunked(ids_a, vocabulary.size), symbols)
-    q = Distribution.from_counts(bincount_chunked(vocabulary.ids(raw_b), vocabulary.size), symbols)
-    return measure(p, q, ids_a, stream_kind="text", policy=policy, verify=verify)
 
 
 def encode_stream(codes: tuple[PrefixCode, ...], stream: TokenStream, verify: bool) -> tuple[list[int], str]:

@@ -123,3 +123,13 @@ def test_corpus_labels():
     assert corpus_label(["corpora/udhr/por_BR.txt"]) == "por_BR"
     assert corpus_label(["corpora/udhr"]) == "udhr"
     assert corpus_label(["x.txt.gz"]) == "x"
+
+
+def test_full_udhr_matrix_pairs_the_close_languages():
+    """The acceptance check of the matrix: 48 languages, chars, these pairs are mutual nearest by JS."""
+    corpora = [load(path) for path in sorted(UDHR.glob("*.txt"))]
+    assert len(corpora) == 48
+    mx = divergence_matrix(corpora, verify=False)
+    nearest_js = {n.corpus: n.nearest for n in mx.nearest_by_js}
+    for left, right in [("por_PT", "por_BR"), ("dan", "nob"), ("ces", "slk"), ("spa", "glg")]:
+        assert nearest_js[left] == right and nearest_js[right] == left

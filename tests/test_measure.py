@@ -16,8 +16,7 @@ from klcode import (
     entropy,
     kl_divergence,
 )
-from klcode.measure import UnseenPolicy, measure, measure_samples, measure_texts
-from klcode.tokenize import raw_codes
+from klcode.measure import UnseenPolicy, measure, measure_samples
 
 CANTERBURY = Path(__file__).resolve().parent.parent / "corpora" / "canterbury"
 
@@ -97,8 +96,18 @@ def test_empty_stream_is_refused():
 
 
 # ----------------------------------------------------------------- unseen symbols
-CRLF_A = raw_codes(b"ab\r\nab\r\nabc\r\n", "bytes")
-LF_B = raw_codes(b"aab\nbba\nc\n", "bytes")
+CRLF_A = b"ab\r\nab\r\nabc\r\n"
+LF_B = b"aab\nbba\nc\n"
+
+
+def measure_texts(a: bytes, b: bytes, **options):
+    """p = the bytes of A, q = the bytes of B (one-byte symbols, sorted), the stream = A."""
+    symbols = sorted({bytes([x]) for x in a + b})
+    index = {s: i for i, s in enumerate(symbols)}
+    stream = np.array([index[bytes([x])] for x in a])
+    p = Distribution.from_counts(np.bincount(stream, minlength=len(symbols)), symbols)
+    q = Distribution.from_counts(np.bincount([index[bytes([x])] for x in b], minlength=len(symbols)), symbols)
+    return measure(p, q, stream, stream_kind="text", **options)
 
 
 def test_escape_policy_counts_every_bit_and_reports_unseen():
@@ -119,8 +128,8 @@ def test_escape_policy_counts_every_bit_and_reports_unseen():
     assert m.q_code.expected_bits_per_token == pytest.approx(m.entropy_bits_per_token + m.kl_to_dyadic_bits_per_token)
 
 
-def m_p(raw):
-    values, counts = np.unique(raw, return_counts=True)
+def m_p(text: bytes):
+    values, counts = np.unique(np.frombuffer(text, dtype=np.uint8), return_counts=True)
     return Distribution.from_counts(counts, [bytes([v]) for v in values])
 
 
@@ -133,7 +142,7 @@ def effective_q(m):
 
 
 def test_escape_fallback_bits_for_several_missing_symbols():
-    m = measure_texts(raw_codes(b"abcdefg", "bytes"), raw_codes(b"aaab", "bytes"))
+    m = measure_texts(b"abcdefg", b"aaab")
     assert m.unseen.types == 5 and m.unseen.fallback_bits == 3
     escape_lengths = {m.q_code_lengths_bits[i] for i, s in enumerate(m.symbols) if s in "cdefg"}
     assert len(escape_lengths) == 1
@@ -182,16 +191,16 @@ def test_policy_validation(kwargs, message):
 
 
 def test_texts_measure_equals_expected_lengths():
-    a = raw_codes((CANTERBURY / "alice29.txt").read_bytes(), "bytes")
-    b = raw_codes((CANTERBURY / "lcet10.txt").read_bytes(), "bytes")
+    a = (CANTERBURY / "alice29.txt").read_bytes()
+    b = (CANTERBURY / "lcet10.txt").read_bytes()
     m = measure_texts(a, b)
     # p is A's own distribution and the stream is A: measured and expected coincide
     assert m.p_code.measured_bits_per_token == pytest.approx(m.p_code.expected_bits_per_token, abs=1e-12)
     assert m.entropy_bits_per_token == pytest.approx(entropy(m_p(a)), abs=1e-12)
     assert m.p_code.total_bits < m.q_code.total_bits
-    assert m.tokens == a.size == 152_089
+    assert m.tokens == len(a) == 152_089
 
 
-def test_empty_texts_are_refused():
-    with pytest.raises(DataError, match="text A is empty: no tokens to measure"):
-        measure_texts(raw_codes(b"", "bytes"), raw_codes(b"a", "bytes"))
+def test_empty_stream_of_text_is_refused():
+    with pytest.raises(DataError, match=r"the stream to encode is empty \(got 0 tokens\)"):
+        measure(Distribution.uniform(2), Distribution.uniform(2), np.zeros(0, dtype=np.int64), stream_kind="text")

@@ -12,8 +12,6 @@ from klcode.errors import DataError, InputError
 from klcode.tokenize import (
     TokenizerSpec,
     iter_tokens,
-    raw_codes,
-    read_tokens,
     symbol_label,
     tally_tokens,
     token_ids,
@@ -304,19 +302,9 @@ def test_token_ids_of_a_wider_vocabulary_and_missing_tokens():
         next(token_ids([["the end"]], {"the": 0}))
 
 
-# ------------------------------------------------------------------ labels and the older API
+# ------------------------------------------------------------------ labels
 def test_symbol_labels():
     assert symbol_label(b"a") == "a" and symbol_label(b"\n") == "\\n" and symbol_label(b"\xe9") == "\\xe9"
     assert symbol_label(b"ab\xc3\xa9") == "ab\\xc3\\xa9" and symbol_label(b"a b") == "a b"
     assert symbol_label(" ") == "' '" and symbol_label(b" ") == "' '" and symbol_label("   ") == "'   '"
     assert symbol_label("of the") == "of the" and symbol_label("é\t") == "é\\t" and symbol_label("\u2028") == "\\u2028"
-
-
-def test_older_whole_file_helpers_still_work(tmp_path):
-    path = write(tmp_path, "añ")
-    assert read_tokens(path, "chars").tolist() == [97, 241]
-    assert read_tokens(path, "bytes").tolist() == [97, 195, 177]
-    with pytest.raises(DataError, match=r"raw codes exist for bytes and chars tokens only \(got 'words'\)"):
-        read_tokens(path, "words")
-    with pytest.raises(DataError, match=r"unknown token kind 'runes'"):
-        raw_codes(b"x", "runes")
