@@ -7,6 +7,8 @@ Every error is one line on stderr: ``klcode: error: <what was wrong (what was gi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -102,7 +104,7 @@ def _policy(unseen: str, alpha: float, escape_probability: float | None) -> Unse
 def _table_text(document: Document, quiet: bool, width: int | None) -> str:
     from rich.console import Console
 
-    buffer = __import__("io").StringIO()
+    buffer = io.StringIO()
     console = Console(file=buffer, width=width or 160, highlight=False, color_system=None, soft_wrap=False)
     _print_document(console, document, quiet)
     return buffer.getvalue()
@@ -298,9 +300,9 @@ def compare(text_a: str, text_b: str, tokens: str, encoding: str, errors: str, l
     spec = _spec(tokens, encoding, errors, lower, ngram, regex)
     policy = _policy(unseen, alpha, escape_probability)
     a = _load([text_a], spec, quiet)
-    b = _load([text_b], spec, quiet, label=None)
-    if a.label == b.label:
-        a, b = type(a)(f"A:{a.label}", a.counts, a.sources), type(b)(f"B:{b.label}", b.counts, b.sources)
+    b = _load([text_b], spec, quiet)
+    if a.label == b.label:  # e.g. two files of one name in different folders
+        a, b = dataclasses.replace(a, label=f"A:{a.label}"), dataclasses.replace(b, label=f"B:{b.label}")
     result = compare_corpora(a, b, policy=policy, verify=not no_verify, top=top)
     extra = {"command": "compare", "a_path": text_a, "b_path": text_b, "tokenizer_settings": spec.to_dict()}
     _emit(comparison_document(result, unit, codes, extra), fmt, as_json, output, quiet)
