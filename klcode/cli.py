@@ -18,6 +18,7 @@ import click
 
 from . import __version__
 from .atomic import write_atomically
+from .coders.registry import parse_coders
 from .corpus import expand_sources
 from .distribution import load_distribution
 from .errors import KlcodeError
@@ -27,6 +28,7 @@ from .report import (
     UNITS,
     Document,
     comparison_document,
+    convergence_document,
     counts_document,
     entropy_document,
     matrix_document,
@@ -75,6 +77,16 @@ policy_options = _apply_options([
     click.option("--no-verify", is_flag=True, help="Skip decoding the bitstreams back (faster; the output says so)."),
 ])
 
+coder_options = _apply_options([
+    click.option("--coder", "coder_names", default="huffman", show_default=True, metavar="NAME[,NAME...]",
+                 help="Coder families to run: huffman, shannon, ans (order-0, built from a model) and zlib, bz2, "
+                      "lzma, zstd (contextual: they exploit token order, so their bits are not an order-0 cross-entropy)."),
+    click.option("--block", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
+                 help="Prefix codes (huffman, shannon) code blocks of K tokens: the K-th extension."),
+    click.option("--max-length", type=click.IntRange(min=1), default=None, metavar="L",
+                 help="Huffman codes limited to codewords of at most L bits (package-merge)."),
+])
+
 output_options = _apply_options([
     click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                  help="Output format: a table for people, or json, csv, markdown."),
@@ -98,6 +110,12 @@ def _spec(tokens: str, encoding: str, errors: str, lower: bool, ngram: int, rege
 
 def _policy(unseen: str, alpha: float, escape_probability: float | None) -> UnseenPolicy:
     return UnseenPolicy(unseen, alpha, escape_probability)
+
+
+def _coders(names: str, block: int, max_length: int | None):
+    """The coder specs of --coder/--block/--max-length; none when only the default Huffman is asked for."""
+    specs = parse_coders(names, block, max_length)
+    return () if [s.label for s in specs] == ["huffman"] else specs
 
 
 # ------------------------------------------------------------- output, progress
@@ -211,11 +229,12 @@ def cli() -> None:
               help="Also encode N samples drawn from p and report the bits actually measured.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator for --samples.")
 @click.option("--codes", is_flag=True, help="Also show the code tables (codeword of every symbol under both codes).")
+@coder_options
 @policy_options
 @output_options
-def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, codes: bool, unseen: str, alpha: float,
-                escape_probability: float | None, no_verify: bool, fmt: str, as_json: bool, output: str | None,
-                unit: str, quiet: bool) -> None:
+def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, codes: bool, coder_names: str, block: int,
+                max_length: int | None, unseen: str, alpha: float, escape_probability: float | None, no_verify: bool,
+                fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
     """Code p with Huffman codes built from p and from q: formulas beside code lengths.
 
     Without --samples the code columns are exact expected lengths Σ p(x)·l(x);
@@ -228,11 +247,12 @@ def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, codes:
       klcode measure --p p.json --q q.json --samples 100000
     """
     policy = _policy(unseen, alpha, escape_probability)
+    coders = _coders(coder_names, block, max_length)
     p, q = load_distribution(p_path), load_distribution(q_path)
     if samples is None:
-        m = measure(p, q, policy=policy, verify=not no_verify)
+        m = measure(p, q, policy=policy, verify=not no_verify, coders=coders)
     else:
-        m = measure_samples(p, q, samples, seed, policy=policy, verify=not no_verify)
+        m = measure_samples(p, q, samples, seed, policy=policy, verify=not no_verify, coders=coders)
     title = f"klcode measure  p = {p_path}, q = {q_path}  ({m.alphabet_size} symbols)"
     document = measurement_document(m, title, {"command": "measure", "p": p_path, "q": q_path}, unit, codes)
     _emit(document, fmt, as_json, output, quiet)
@@ -276,10 +296,12 @@ def count(corpus: tuple[str, ...], tokens: str, encoding: str, errors: str, lowe
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many tokens to list on each side of the keyness view.")
 @click.option("--codes", is_flag=True, help="Also show the code tables of A and B.")
+@coder_options
 @output_options
 def compare(text_a: str, text_b: str, tokens: str, encoding: str, errors: str, lower: bool, ngram: int,
             regex: str | None, unseen: str, alpha: float, escape_probability: float | None, no_verify: bool,
-            top: int, codes: bool, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+            top: int, codes: bool, coder_names: str, block: int, max_length: int | None, fmt: str, as_json: bool,
+            output: str | None, unit: str, quiet: bool) -> None:
     """Compare two corpora in both directions: each coded with its own code and with the other's.
 
     H(A), H(B), H(A,B), H(B,A), KL(A‖B), KL(B‖A) and JS by formula, beside the
@@ -303,7 +325,8 @@ def compare(text_a: str, text_b: str, tokens: str, encoding: str, errors: str, l
     b = _load([text_b], spec, quiet)
     if a.label == b.label:  # e.g. two files of one name in different folders
         a, b = dataclasses.replace(a, label=f"A:{a.label}"), dataclasses.replace(b, label=f"B:{b.label}")
-    result = compare_corpora(a, b, policy=policy, verify=not no_verify, top=top)
+    coders = _coders(coder_names, block, max_length)
+    result = compare_corpora(a, b, policy=policy, verify=not no_verify, top=top, coders=coders)
     extra = {"command": "compare", "a_path": text_a, "b_path": text_b, "tokenizer_settings": spec.to_dict()}
     _emit(comparison_document(result, unit, codes, extra), fmt, as_json, output, quiet)
 
@@ -365,9 +388,11 @@ def _plot_matrix(result, path: str, unit: str) -> None:
 @click.option("--compressors/--no-compressors", default=True, show_default=True,
               help="Also compress each file with zlib, bz2 and lzma for scale.")
 @click.option("--no-verify", is_flag=True, help="Skip decoding the Huffman bitstreams back (the output says so).")
+@coder_options
 @output_options
 def entropy(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int, regex: str | None,
-            compressors: bool, no_verify: bool, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+            compressors: bool, no_verify: bool, coder_names: str, block: int, max_length: int | None, fmt: str,
+            as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
     """For each file: tokens, types, entropy, the measured Huffman size, and zlib/bz2/lzma for context.
 
     Directories are expanded to their files (recursively, sorted); each file
@@ -380,13 +405,91 @@ def entropy(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, low
     from .filestats import file_entropy
 
     spec = _spec(tokens, encoding, errors, lower, ngram, regex)
+    coders = _coders(coder_names, block, max_length)
     results = []
     for source in expand_sources(list(paths)):
         corpus = _load([source.path], spec, quiet, label=source.label)
         with _progress(f"compressing {source.label}", _input_bytes([source.path]) if compressors else 0, quiet) as progress:
-            results.append(file_entropy(corpus, verify=not no_verify, compressors=compressors, progress=progress))
+            results.append(file_entropy(corpus, verify=not no_verify, compressors=compressors, progress=progress,
+                                        coders=coders))
     extra = {"command": "entropy", "paths": list(paths), "tokenizer_settings": spec.to_dict()}
     _emit(entropy_document(results, unit, extra), fmt, as_json, output, quiet)
+
+
+@cli.command()
+@click.option("--p", "p_spec", required=True, metavar="P",
+              help="The true distribution: a JSON file, or bernoulli:P, binomial:N,P, uniform:N.")
+@click.option("--q", "q_spec", required=True, metavar="Q", help="The model, in the same forms as --p.")
+@click.option("--coder", "coder_names", default="huffman,shannon,ans", show_default=True, metavar="NAME[,NAME...]",
+              help="Order-0 coder families to follow as N grows (huffman, shannon, ans).")
+@click.option("--max-samples", type=click.IntRange(min=10), default=1_000_000, show_default=True, metavar="N",
+              help="The largest sample size (sizes are log-spaced from 10).")
+@click.option("--points", type=click.IntRange(min=2), default=11, show_default=True, help="How many sample sizes.")
+@click.option("--max-block", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Largest block size of the block-Huffman view (default: while the block alphabet has ≤ 65,536 symbols).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator.")
+@click.option("--plot", default=None, metavar="FILE.png|FILE.svg", help="Draw both views (needs matplotlib).")
+@policy_options
+@output_options
+def converge(p_spec: str, q_spec: str, coder_names: str, max_samples: int, points: int, max_block: int | None,
+             seed: int, plot: str | None, unseen: str, alpha: float, escape_probability: float | None, no_verify: bool,
+             fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+    """Watch measured L_q − L_p approach KL(p‖q) as the sample size N and the block size k grow.
+
+    One line per coder: the excess of q's code over p's, measured on N samples
+    drawn from p (seeded); the coin-flip identity (P(obs|q)/P(obs|p))^(1/N) →
+    2^(−KL) beside it; then block Huffman codes of the k-th extension.
+
+    \b
+    Example:
+      klcode converge --p bernoulli:0.5 --q bernoulli:0.9 --plot coin.png
+    """
+    from .converge import converge as run_converge
+    from .converge import default_block_sizes, log_spaced_sizes
+    from .distribution import align, parse_distribution
+
+    if plot is not None and not plot.lower().endswith((".png", ".svg")):
+        raise click.UsageError(f"--plot file must end in .png or .svg (got {plot!r})")
+    policy = _policy(unseen, alpha, escape_probability)
+    coders = parse_coders(coder_names)
+    p, q = align(parse_distribution(p_spec), parse_distribution(q_spec))
+    support = int(((p.probabilities > 0) | (q.probabilities > 0)).sum())
+    result = run_converge(p, q, coders=coders, sample_sizes=log_spaced_sizes(max_samples, points),
+                          block_sizes=default_block_sizes(support, max_block), seed=seed, policy=policy,
+                          verify=not no_verify)
+    if plot is not None:
+        _plot_convergence(result, plot, unit)
+    extra = {"command": "converge", "p": p_spec, "q": q_spec, "plot": plot}
+    _emit(convergence_document(result, unit, extra), fmt, as_json, output, quiet)
+
+
+def _plot_convergence(result, path: str, unit: str) -> None:
+    from .plots import Panel, save_panels
+    from .report import unit_factor
+
+    f = unit_factor(unit)
+    coders = list(dict.fromkeys(point.coder for point in result.by_samples))
+    by_samples = Panel(
+        "measured L_q − L_p against N", "samples N", f"{unit} per token", tuple(result.sample_sizes),
+        {name: tuple(pt.measured_excess_bits_per_token * f for pt in result.by_samples if pt.coder == name) for name in coders},
+        {"KL(p‖q)": result.kl_bits_per_token * f}, log_x=True,
+    )
+    coin = Panel(
+        "coin-flip identity", "samples N", "(P(obs|q)/P(obs|p))^(1/N)", tuple(result.sample_sizes),
+        {"normalized likelihood ratio": tuple(lr.normalized_ratio for lr in result.likelihood)},
+        {"2^−KL(p‖q)": 2.0 ** -result.kl_bits_per_token}, log_x=True,
+    )
+    by_block = Panel(
+        "block Huffman against block size k", "block size k", f"{unit} per token", tuple(result.block_sizes),
+        {"expected": tuple(_scaled(pt.expected_excess_bits_per_token, f) for pt in result.by_block),
+         f"measured ({result.sample_sizes[-1]:,} samples)": tuple(pt.measured_excess_bits_per_token * f for pt in result.by_block)},
+        {"KL(p‖q)": result.kl_bits_per_token * f},
+    )
+    save_panels((by_samples, coin, by_block), path, title="measured bits converging to the formulas")
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
 
 
 # ------------------------------------------------------------------ entry point

@@ -11,10 +11,12 @@ over-represented in B: the corpus linguist's keyness view.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .coders.registry import CoderSpec
 from .distribution import Distribution
 from .inputs import Corpus, corpus_stream
 from .measure import Measurement, UnseenPolicy, effective_model, measure
@@ -69,13 +71,14 @@ def shared_distributions(a: Corpus, b: Corpus) -> tuple[Distribution, Distributi
     return distributions[0], distributions[1], index
 
 
-def compare(a: Corpus, b: Corpus, *, policy: UnseenPolicy = UnseenPolicy(), verify: bool = True, top: int = 10) -> Comparison:
+def compare(a: Corpus, b: Corpus, *, policy: UnseenPolicy = UnseenPolicy(), verify: bool = True, top: int = 10,
+            coders: Sequence[CoderSpec] = ()) -> Comparison:
     """Compare corpora A and B (counted with the same tokenizer) in both directions."""
     p_a, p_b, index = shared_distributions(a, b)
     size = len(index)
     stream_a, stream_b = corpus_stream(a, index, size), corpus_stream(b, index, size)
-    a_with_b = measure(p_a, p_b, stream_a, policy=policy, verify=verify)
-    b_with_a = measure(p_b, p_a, stream_b, policy=policy, verify=verify)
+    a_with_b = measure(p_a, p_b, stream_a, policy=policy, verify=verify, coders=coders)
+    b_with_a = measure(p_b, p_a, stream_b, policy=policy, verify=verify, coders=coders)
     model = effective_model(p_a, p_b, policy, p_a.counts)
     terms = kl_contributions_kernel(p_a.probabilities, model.probabilities)
     unseen = (p_a.probabilities > 0) & (p_b.probabilities <= 0)

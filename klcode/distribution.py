@@ -354,3 +354,37 @@ def _as_float_array(values: object, what: str) -> np.ndarray:
 def _check_unit_interval(p: float, what: str) -> None:
     if not (isinstance(p, (int, float, np.floating)) and 0.0 <= float(p) <= 1.0):
         raise DistributionError(f"{what} must be in [0, 1] (got {p!r})")
+
+
+#: The built-in families accepted where a distribution file is: ``NAME:PARAMETERS``.
+FAMILY_SPECS = {"bernoulli": "bernoulli:P", "binomial": "binomial:N,P", "uniform": "uniform:N"}
+
+
+def parse_distribution(text: str) -> Distribution:
+    """A distribution from a built-in family spec or, failing that, a JSON file path.
+
+    Families: ``bernoulli:P`` (P(1) = P on {0, 1}), ``binomial:N,P`` (on 0..N),
+    ``uniform:N`` (on 0..N−1).
+
+    >>> parse_distribution("binomial:2,0.4").probabilities.round(2).tolist()
+    [0.36, 0.48, 0.16]
+    >>> parse_distribution("binomial:2")
+    Traceback (most recent call last):
+    ...
+    klcode.errors.DistributionError: bad distribution spec 'binomial:2' (expected binomial:N,P)
+    """
+    family, colon, parameters = text.partition(":")
+    if not colon or family not in FAMILY_SPECS:
+        return load_distribution(text)
+    values = [v.strip() for v in parameters.split(",")] if parameters else []
+    try:
+        if family == "bernoulli" and len(values) == 1:
+            return Distribution.bernoulli(float(values[0]))
+        if family == "binomial" and len(values) == 2:
+            return Distribution.binomial(int(values[0]), float(values[1]))
+        if family == "uniform" and len(values) == 1:
+            return Distribution.uniform(int(values[0]))
+    except ValueError as error:
+        if isinstance(error, DistributionError):
+            raise
+    raise DistributionError(f"bad distribution spec {text!r} (expected {FAMILY_SPECS[family]})")

@@ -43,3 +43,7 @@ class OutputError(KlcodeError, OSError):
 
 class PlotUnavailableError(KlcodeError, ImportError):
     """Plotting was asked for, and matplotlib (the optional extra ``klcode[plot]``) is not installed."""
+
+
+class CoderUnavailableError(KlcodeError, ImportError):
+    """A coder was asked for whose optional package (constriction, zstandard) is not installed."""

@@ -13,10 +13,11 @@ import bz2
 import lzma
 import math
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from .coders import HuffmanCode
+from .coders.registry import CoderSpec, build_coder
 from .corpus import iter_chunks
 from .inputs import Corpus, corpus_stream
 from .measure import encode_stream
@@ -46,6 +47,7 @@ class FileEntropy:
     roundtrip: str
     stream: str
     compressed_bits_per_byte: dict[str, float] | None
+    coder_bits_per_token: dict[str, float] = field(default_factory=dict)
 
     @property
     def huffman_bits_per_byte(self) -> float:
@@ -53,13 +55,18 @@ class FileEntropy:
 
 
 def file_entropy(corpus: Corpus, *, verify: bool = True, compressors: bool = True,
-                 progress: Callable[[int], None] | None = None) -> FileEntropy:
-    """Entropy, Huffman size (encoded and verified) and compressor sizes of one corpus (normally one file)."""
+                 progress: Callable[[int], None] | None = None, coders: Sequence[CoderSpec] = ()) -> FileEntropy:
+    """Entropy, Huffman size (encoded and verified) and compressor sizes of one corpus (normally one file).
+
+    ``coders`` adds the bits per token of each coder family built from the
+    file's own distribution (contextual ones compress the token-id stream).
+    """
     counts = corpus.require_tokens().counts
     p = counts.distribution()
     code = HuffmanCode.from_distribution(p, name="huffman(p)")
     stream = corpus_stream(corpus, counts.index(), counts.types)
-    (total_bits,), roundtrip = encode_stream((code,), stream, verify)
+    extra = [build_coder(spec, p.probabilities, p.counts) for spec in coders if not spec.plain_huffman]
+    (total_bits, *extra_bits), roundtrip = encode_stream([code, *extra], stream, verify)
     compressed = None
     if compressors and corpus.rereadable:
         compressed = _compressed_bits_per_byte(corpus, progress)
@@ -76,6 +83,7 @@ def file_entropy(corpus: Corpus, *, verify: bool = True, compressors: bool = Tru
         roundtrip=roundtrip,
         stream="text" if corpus.rereadable else "counts",
         compressed_bits_per_byte=compressed,
+        coder_bits_per_token={c.name: bits / counts.total_tokens for c, bits in zip(extra, extra_bits)},
     )
 
 

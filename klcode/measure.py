@@ -25,13 +25,14 @@ code was built from, so measured and formula stay comparable.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from .coders import TIE_RULE, HuffmanCode, PrefixCode
+from .coders import TIE_RULE, Coder, HuffmanCode, PrefixCode, PrefixCoder
+from .coders.registry import CoderSpec, build_coder
 from .counting import bincount_chunked
 from .distribution import Distribution, align
 from .errors import DataError, DecodeError, DistributionError, UnseenSymbolError
@@ -175,6 +176,28 @@ class CodeMeasurement:
 
 
 @dataclass(frozen=True)
+class CoderMeasurement:
+    """One coder family built from p and from q', applied to p's stream: expected and measured bits per token.
+
+    For a contextual coder (zlib, ...) there is no model: ``p_*`` hold the
+    bits of the stream compressed alone and the ``q_*`` fields are None.
+    """
+
+    coder: str
+    description: str
+    order0: bool
+    p_expected_bits_per_token: float | None
+    q_expected_bits_per_token: float | None
+    p_total_bits: int | None
+    q_total_bits: int | None
+    p_measured_bits_per_token: float | None
+    q_measured_bits_per_token: float | None
+    measured_excess_bits_per_token: float | None
+    gap_to_kl_bits_per_token: float | None
+    roundtrip: str
+
+
+@dataclass(frozen=True)
 class Measurement:
     """Formulas and measured code lengths for p coded with codes built from p and from q (bits)."""
 
@@ -204,6 +227,7 @@ class Measurement:
     q_code_lengths_bits: tuple[int, ...]
     p_codewords: tuple[str, ...]
     q_codewords: tuple[str, ...]
+    coders: tuple[CoderMeasurement, ...] = ()
 
     @property
     def excess_source(self) -> str:
@@ -230,12 +254,15 @@ def measure(
     seed: int | None = None,
     policy: UnseenPolicy = UnseenPolicy(),
     verify: bool = True,
+    coders: Sequence[CoderSpec] = (),
 ) -> Measurement:
     """Measure KL(p‖q) by coding: Huffman codes of p and q, applied to ``stream`` (ids of p's symbols).
 
     ``stream`` is an array of ids, or a :class:`TokenStream` read chunk by
     chunk.  Without a stream only expected lengths Σ p(x)·l(x) are reported.
     ``verify=False`` skips the decode check (the record then says ``skipped``).
+    ``coders`` adds one :class:`CoderMeasurement` per coder family (built from
+    p and from the effective model q'), encoded in the same pass.
     """
     p, q = align(p, q)
     if stream is not None and not isinstance(stream, TokenStream):
@@ -249,7 +276,9 @@ def measure(
     stream_counts = None if stream is None else np.pad(stream.counts, (0, p.size - stream.counts.size))
     model = effective_model(p, q, policy, stream_counts)
     q_code = model.code
-    totals, roundtrip = (None, "no stream") if stream is None else encode_stream((p_code, q_code), stream, verify)
+    extra = _build_coders(coders, p, model)
+    all_coders = [p_code, q_code] + [coder for pair in extra.values() for coder in pair if coder is not None]
+    totals, roundtrip = (None, "no stream") if stream is None else encode_stream(all_coders, stream, verify)
     p_result = _code_result(p_code, pa, stream, None if totals is None else totals[0], roundtrip)
     q_result = _code_result(q_code, pa, stream, None if totals is None else totals[1], roundtrip)
     if stream is None:
@@ -285,7 +314,49 @@ def measure(
         q_code_lengths_bits=tuple(q_code.lengths_bits[: p.size].tolist()),
         p_codewords=tuple(p_code.codeword(i) for i in range(p.size)),
         q_codewords=tuple(q_code.codeword(i) for i in range(p.size)),
+        coders=_coder_results(coders, extra, all_coders, totals, roundtrip, pa, stream,
+                              p_result, q_result, kl_kernel(pa, model.probabilities)),
     )
+
+
+def _build_coders(specs: Sequence[CoderSpec], p: Distribution, model: EffectiveModel) -> dict:
+    """spec → (coder built from p, coder built from q'); contextual coders have no q side. Plain Huffman reuses the main codes."""
+    built = {}
+    for spec in specs:
+        if spec.plain_huffman:
+            continue
+        p_coder = build_coder(spec, p.probabilities, p.counts)
+        q_coder = build_coder(spec, model.probabilities) if spec.order0 else None
+        built[spec] = (p_coder, q_coder)
+    return built
+
+
+def _coder_results(specs, built, all_coders, totals, roundtrip, pa, stream, p_result, q_result, effective_kl):
+    """One CoderMeasurement per spec, in the order given."""
+    position = {id(coder): i for i, coder in enumerate(all_coders)}
+    results = []
+    for spec in specs:
+        if spec.plain_huffman:
+            values = (p_result.expected_bits_per_token, q_result.expected_bits_per_token,
+                      p_result.total_bits, q_result.total_bits)
+            description = "Huffman code (q with the unseen policy's escape or smoothing)"
+        else:
+            p_coder, q_coder = built[spec]
+            bits = [None if c is None or totals is None else totals[position[id(c)]] for c in (p_coder, q_coder)]
+            values = (p_coder.expected_bits_per_token(pa),
+                      None if q_coder is None else q_coder.expected_bits_per_token(pa), bits[0], bits[1])
+            description = p_coder.description
+        p_expected, q_expected, p_bits, q_bits = values
+        p_measured = None if p_bits is None else p_bits / stream.tokens
+        q_measured = None if q_bits is None else q_bits / stream.tokens
+        if stream is None:
+            excess = None if p_expected is None or q_expected is None else q_expected - p_expected
+        else:
+            excess = None if q_measured is None else q_measured - p_measured
+        gap = None if excess is None or math.isinf(effective_kl) else excess - effective_kl
+        results.append(CoderMeasurement(spec.label, description, spec.order0, p_expected, q_expected, p_bits, q_bits,
+                                        p_measured, q_measured, excess, gap, roundtrip))
+    return tuple(results)
 
 
 def measure_samples(
@@ -296,29 +367,37 @@ def measure_samples(
     *,
     policy: UnseenPolicy = UnseenPolicy(),
     verify: bool = True,
+    coders: Sequence[CoderSpec] = (),
 ) -> Measurement:
     """:func:`measure` on ``n`` samples drawn from p with ``numpy.random.default_rng(seed)``."""
     if n < 1:
         raise DataError(f"the number of samples must be >= 1 (got {n})")
     stream = p.sample(n, np.random.default_rng(seed))
-    return measure(p, q, stream, stream_kind="samples", seed=seed, policy=policy, verify=verify)
+    return measure(p, q, stream, stream_kind="samples", seed=seed, policy=policy, verify=verify, coders=coders)
 
 
-def encode_stream(codes: tuple[PrefixCode, ...], stream: TokenStream, verify: bool) -> tuple[list[int], str]:
-    """Encode the stream chunk by chunk with every code; returns each code's total bits and the round-trip status."""
-    totals, tokens = [0] * len(codes), 0
+def encode_stream(coders: Sequence[Coder | PrefixCode], stream: TokenStream, verify: bool) -> tuple[list[int], str]:
+    """Encode the stream chunk by chunk with every coder; returns each coder's total bits and the round-trip status.
+
+    Prefix codes are also checked against their lengths: the bits produced
+    must equal Σ c(x)·l(x) over the stream's counts.
+    """
+    coders = [PrefixCoder(c, c.name) if isinstance(c, PrefixCode) else c for c in coders]
+    totals, tokens = [0] * len(coders), 0
     for chunk in stream.chunks():
         tokens += chunk.size
-        for k, code in enumerate(codes):
-            bits = code.encode(chunk)
-            totals[k] += len(bits)
-            if verify and not np.array_equal(code.decode(bits, chunk.size), chunk):
-                raise DecodeError(f"{code.name}: the decoded stream differs from the encoded one")
+        for k, coder in enumerate(coders):
+            encoded = coder.encode(chunk)
+            totals[k] += encoded.n_bits
+            if verify and not np.array_equal(coder.decode(encoded), chunk):
+                raise DecodeError(f"{coder.name}: the decoded stream differs from the encoded one")
     if tokens != stream.tokens:
         raise DataError(f"the stream held {tokens} tokens, its counts say {stream.tokens} (did the input change while read?)")
-    for code, total in zip(codes, totals):
-        if total != code.total_bits(np.pad(stream.counts, (0, code.size - stream.counts.size))):  # pragma: no cover
-            raise DecodeError(f"{code.name}: encoded {total} bits, the code lengths say otherwise")
+    for coder, total in zip(coders, totals):
+        if isinstance(coder, PrefixCoder):
+            code = coder.code
+            if total != code.total_bits(np.pad(stream.counts, (0, code.size - stream.counts.size))):  # pragma: no cover
+                raise DecodeError(f"{code.name}: encoded {total} bits, the code lengths say otherwise")
     return totals, "verified" if verify else "skipped"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -200,5 +201,56 @@ def save_heatmap(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathL
     mpl = _matplotlib()
     with mpl.rc_context({"svg.hashsalt": "klcode", "svg.fonttype": "none"}):
         fig = _heatmap_figure(matrix, labels, title, value_label, linkage)
+        metadata = {"Date": None} if fmt == "svg" else {}
+        write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata=metadata))
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of line plots: series of y against x, with optional horizontal reference lines."""
+
+    title: str
+    x_label: str
+    y_label: str
+    x: tuple[float, ...]
+    series: dict[str, tuple[float | None, ...]]
+    references: dict[str, float] = field(default_factory=dict)
+    log_x: bool = False
+
+    def __post_init__(self) -> None:
+        for label, values in self.series.items():
+            if len(values) != len(self.x):
+                raise DataError(f"series {label!r} has {len(values)} values for {len(self.x)} x values")
+
+
+def save_panels(panels: Sequence[Panel], path: str | os.PathLike[str], *, title: str) -> None:
+    """Line plots side by side, one per :class:`Panel`, written to ``path`` (.png or .svg), atomically.
+
+    Missing values (None or NaN) leave gaps; reference lines are dashed and
+    labelled in the legend.  Raises :class:`PlotUnavailableError` without matplotlib.
+    """
+    fmt = _format(path)
+    if not panels:
+        raise DataError("a plot needs at least one panel (got none)")
+    mpl = _matplotlib()
+    from matplotlib.figure import Figure
+
+    with mpl.rc_context({"svg.hashsalt": "klcode", "svg.fonttype": "none"}):
+        fig = Figure(figsize=(5.5 * len(panels), 4.2), layout="constrained")
+        fig.suptitle(title)
+        for ax, panel in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels):
+            x = np.asarray(panel.x, dtype=np.float64)
+            for label, values in panel.series.items():
+                y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+                ax.plot(x, y, marker="o", markersize=3, label=label)
+            for label, value in panel.references.items():
+                ax.axhline(value, linestyle="--", linewidth=1, color="black" if "KL" in label else "grey", label=label)
+            if panel.log_x:
+                ax.set_xscale("log")
+            ax.set_title(panel.title, fontsize=10)
+            ax.set_xlabel(panel.x_label)
+            ax.set_ylabel(panel.y_label)
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8)
         metadata = {"Date": None} if fmt == "svg" else {}
         write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata=metadata))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compare import Comparison, Contribution
+from .converge import Convergence
 from .counts import Counts
 from .filestats import FileEntropy
 from .matrix import DivergenceMatrix
@@ -128,6 +129,7 @@ def code_table_rows(measurement: Measurement) -> list[dict[str, Any]]:
 def measurement_dict(measurement: Measurement, unit: str = "bits", codes: bool = False) -> dict[str, Any]:
     """A JSON-ready dict of a measurement (per-token figures in ``unit``; code tables if ``codes``)."""
     raw = {f.name: getattr(measurement, f.name) for f in dataclasses.fields(measurement) if f.name not in _CODE_TABLE_FIELDS}
+    raw["coders"] = {c.coder: c for c in measurement.coders}
     out = jsonable(raw, unit)
     out["unit"] = unit
     if codes:
@@ -174,6 +176,42 @@ def measurement_rows(m: Measurement, unit: str = "bits", names: tuple[str, str] 
     row(f"KL({b}‖{a}) reverse", m.kl_reverse_bits_per_token, None, None)
     row(f"JS({a},{b}) Jensen–Shannon", m.js_bits_per_token, None, None)
     return Table(f"[{unit} per token]", tuple(header), tuple(rows), tuple(records))
+
+
+def coders_table(m: Measurement, unit: str = "bits", names: tuple[str, str] = ("p", "q")) -> Table | None:
+    """One row per coder family: expected and measured L_p and L_q, the excess, and its gap to KL(p‖q')."""
+    if not m.coders:
+        return None
+    f = unit_factor(unit)
+    a, b = names
+    with_stream = m.stream != "expected"
+    header = ["coder", f"L_{a} expected", f"L_{b} expected"]
+    if with_stream:
+        header += [f"L_{a} measured", f"L_{b} measured"]
+    header += [f"L_{b} − L_{a}", f"− KL({a}‖{b}')"]
+    rows, records = [], []
+    for c in m.coders:
+        cells = [c.coder + ("" if c.order0 else " (contextual)"), _fmt(_times(c.p_expected_bits_per_token, f)),
+                 _fmt(_times(c.q_expected_bits_per_token, f))]
+        if with_stream:
+            cells += [_fmt(_times(c.p_measured_bits_per_token, f)), _fmt(_times(c.q_measured_bits_per_token, f))]
+        cells += [_fmt(_times(c.measured_excess_bits_per_token, f)), _fmt(_times(c.gap_to_kl_bits_per_token, f))]
+        rows.append(tuple(cells))
+        records.append(jsonable(c, unit))
+    title = f"coders [{unit} per token]; KL({a}‖{b}') = {_fmt(m.effective_kl_bits_per_token * f)}"
+    return Table(title, tuple(header), tuple(rows), tuple(records))
+
+
+def _times(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+def _coder_notes(m: Measurement) -> list[str]:
+    notes = [f"{c.coder}: {c.description}" for c in m.coders if not c.coder == "huffman"]
+    if any(not c.order0 for c in m.coders):
+        notes.append("contextual coders compress the id stream alone: they exploit token order, so their bits "
+                     "are not an order-0 cross-entropy and have no code of q")
+    return notes
 
 
 def _unseen_note(m: Measurement, names: tuple[str, str]) -> str | None:
@@ -228,10 +266,14 @@ def measurement_document(m: Measurement, title: str, extra: dict[str, Any], unit
                          codes: bool = False, names: tuple[str, str] = ("p", "q")) -> Document:
     """The document of ``klcode measure``."""
     tables = [measurement_rows(m, unit, names)]
+    coder_rows = coders_table(m, unit, names)
+    if coder_rows is not None:
+        tables.append(coder_rows)
     if codes:
         tables.append(code_table(m, names))
     data = {**extra, **measurement_dict(m, unit, codes)}
-    return Document(title, tuple(tables), tuple(measurement_notes(m, names)), data, unit=unit)
+    notes = measurement_notes(m, names) + _coder_notes(m)
+    return Document(title, tuple(tables), tuple(notes), data, unit=unit)
 
 
 # --------------------------------------------------------------------- compare
@@ -277,8 +319,8 @@ def comparison_document(c: Comparison, unit: str = "bits", codes: bool = False, 
         row("KL(B‖A')", ba.effective_kl_bits_per_token, ba.measured_excess_bits_per_token)
     row("JS(A,B)", c.js_bits_per_token, None)
     main = Table(f"[{unit} per token]", header, tuple(rows), tuple(records))
-    tables = [
-        main,
+    tables = [main] + [t for t in (coders_table(ab, unit, ("A", "B")), coders_table(ba, unit, ("B", "A"))) if t]
+    tables += [
         _contribution_table("tokens over-represented in A (largest contributions to KL(A‖B'))", c.top_a, unit),
         _contribution_table("tokens over-represented in B (most negative contributions to KL(A‖B'))", c.top_b, unit),
     ]
@@ -296,6 +338,7 @@ def comparison_document(c: Comparison, unit: str = "bits", codes: bool = False, 
         if unseen:
             notes.append(unseen)
     notes.append(f"ties: {ab.tie_rule}")
+    notes += _coder_notes(ab)
     data = {
         **(extra or {}),
         **jsonable({k: getattr(c, k) for k in ("a", "b", "tokenizer", "a_tokens", "b_tokens", "a_types", "b_types",
@@ -354,16 +397,21 @@ def entropy_document(results: Sequence[FileEntropy], unit: str = "bits", extra: 
     """The document of ``klcode entropy``: one row per file."""
     f = unit_factor(unit)
     names = ("zlib", "bz2", "lzma")
-    header = ("file", "bytes", "tokens", "types", "H", "Huffman", "Huffman size", "Huffman", "zlib", "bz2", "lzma")
+    coder_labels = list(results[0].coder_bits_per_token) if results else []
+    header = ("file", "bytes", "tokens", "types", "H", "Huffman", *coder_labels, "Huffman size", "Huffman",
+              "zlib", "bz2", "lzma")
     rows, records = [], []
     for r in results:
         compressed = r.compressed_bits_per_byte or {}
         rows.append((os.path.basename(r.path) or r.path, f"{r.input_bytes:,}", f"{r.tokens:,}", f"{r.types:,}",
                      _fmt(r.entropy_bits_per_token * f, 4), _fmt(r.huffman_bits_per_token * f, 4),
+                     *(_fmt(r.coder_bits_per_token[label] * f, 4) for label in coder_labels),
                      f"{r.huffman_bytes:,} B", _fmt(r.huffman_bits_per_byte, 4))
                     + tuple(_fmt(compressed[name], 4) if name in compressed else "n/a" for name in names))
         record = jsonable(r, unit)
         record.pop("compressed_bits_per_byte")
+        record.pop("coder_bits_per_token")
+        record.update({f"{label}_{unit}_per_token": _number(r.coder_bits_per_token[label] * f) for label in coder_labels})
         record.update({f"{name}_bits_per_byte": _number(compressed.get(name, math.nan)) for name in names})
         records.append(record)
     tokenizer = results[0].tokenizer if results else ""
@@ -376,7 +424,8 @@ def entropy_document(results: Sequence[FileEntropy], unit: str = "bits", extra: 
     if any(r.stream == "counts" for r in results):
         notes.append("counts files: Huffman measured on a stream with the saved counts; no bytes for the compressors (n/a)")
     data = {**(extra or {}), "files": list(records), "unit": unit}
-    title = f"H and Huffman in {unit} per token; the last four columns in bits per byte of the file"
+    title = (f"H, Huffman{''.join(', ' + label for label in coder_labels)} in {unit} per token; "
+             "the last four columns in bits per byte of the file")
     return Document(f"klcode entropy  ({len(results)} file(s))", (Table(title, header, tuple(rows), tuple(records)),),
                     tuple(notes), data, unit=unit)
 
@@ -437,17 +486,56 @@ def render_markdown(document: Document) -> str:
 
 
 def rich_renderables(document: Document) -> list:
-    """rich Tables and Texts for a terminal (rich is imported here, lazily)."""
+    """rich Tables and Texts for a terminal (rich is imported here, lazily); no text is read as markup."""
     from rich.table import Table as RichTable
     from rich.text import Text
 
     out: list = [Text(document.title, style="bold")]
     for table in document.tables:
-        rich = RichTable(title=table.title or None, title_justify="left")
+        rich = RichTable(title=Text(table.title) if table.title else None, title_justify="left")
         for i, name in enumerate(table.header):
-            rich.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+            rich.add_column(Text(name), justify="left" if i == 0 else "right", no_wrap=True)
         for row in table.rows:
-            rich.add_row(*row)
+            rich.add_row(*(Text(cell) for cell in row))
         out.append(rich)
     out += [Text(f"  {note}") for note in document.notes]
     return out
+
+
+# -------------------------------------------------------------------- converge
+def convergence_document(c: Convergence, unit: str = "bits", extra: dict | None = None) -> Document:
+    """The document of ``klcode converge``: excess by sample size (with the coin-flip identity) and by block size."""
+    f = unit_factor(unit)
+    coders = list(dict.fromkeys(point.coder for point in c.by_samples))
+    excess = {(point.coder, point.samples): point.measured_excess_bits_per_token for point in c.by_samples}
+    header = ("N", *(f"{name}: L_q − L_p" for name in coders), "(P(obs|q)/P(obs|p))^(1/N)", "2^−KL")
+    rows, records = [], []
+    for n, lr in zip(c.sample_sizes, c.likelihood):
+        rows.append((f"{n:,}", *(_fmt(excess[name, n] * f, 4) for name in coders), _fmt(lr.normalized_ratio, 4), _fmt(lr.limit, 4)))
+        records.append({"samples": n, **{f"{name}_excess_{unit}_per_token": _number(excess[name, n] * f) for name in coders},
+                        "normalized_likelihood_ratio": _number(lr.normalized_ratio), "limit": _number(lr.limit)})
+    by_samples = Table(f"measured excess by sample size [{unit} per token]; KL(p‖q) = {_fmt(c.kl_bits_per_token * f, 4)}",
+                       header, tuple(rows), tuple(records))
+    block_rows = tuple(
+        (str(point.block), _fmt(_times(point.expected_excess_bits_per_token, f), 4),
+         _fmt(point.measured_excess_bits_per_token * f, 4),
+         _fmt(_times(None if point.expected_excess_bits_per_token is None
+                     else point.expected_excess_bits_per_token - c.effective_kl_bits_per_token, f), 4))
+        for point in c.by_block
+    )
+    n = c.sample_sizes[-1]
+    by_block = Table(f"block Huffman by block size k [{unit} per token]",
+                     ("k", "expected L_q − L_p", f"measured on {n:,} samples", "expected − KL(p‖q')"), block_rows)
+    notes = [
+        f"H(p) = {_fmt(c.entropy_bits_per_token * f, 4)}, H(p,q) = {_fmt(c.cross_entropy_bits_per_token * f, 4)}, "
+        f"KL(p‖q) = {_fmt(c.kl_bits_per_token * f, 4)} {unit} per token; samples drawn from p with seed {c.seed}; "
+        f"round trips: {c.roundtrip}",
+        "each coder tends to its own limit: Huffman to KL(p‖q̂) with q̂ = 2^−l (q rounded to powers of two), "
+        "Shannon to Σ p(⌈−log q⌉ − ⌈−log p⌉), ANS to KL(p‖q) within its model quantization",
+        "block codes: each block codeword is within 1 bit of ideal, i.e. within 1/k bit per token, so the excess → KL as k grows",
+        "the coin-flip identity: (P(obs|q)/P(obs|p))^(1/N) = 2^(−(empirical KL)) → 2^(−KL(p‖q)) as N grows",
+    ]
+    if c.model != "q":
+        notes.append(f"codes of q use the effective model: {c.model}")
+    data = {**(extra or {}), **jsonable(c, unit), "unit": unit}
+    return Document("klcode converge", (by_samples, by_block), tuple(notes), data, unit=unit)
