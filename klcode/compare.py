@@ -17,11 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .coders.registry import CoderSpec
+from .corpus import iter_chunks
 from .distribution import Distribution
 from .inputs import Corpus, corpus_stream
 from .measure import Measurement, UnseenPolicy, effective_model, measure
 from .measures import js_divergence, kl_contributions_kernel
 from .tokenize import symbol_label
+from .zipping import ZippingEstimate, zipping_relative_entropy
+
+#: Bytes in the piece b of the zipping estimate (at most a tenth of the text it is taken from).
+ZIPPING_PIECE_BYTES = 1000
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,21 @@ class Comparison:
     js_bits_per_token: float
     top_a: tuple[Contribution, ...]
     top_b: tuple[Contribution, ...]
+    zipping: tuple[Zipping, ...] = ()
+
+
+@dataclass(frozen=True)
+class Zipping:
+    """A compression-based relative entropy of the two texts (Benedetto, Caglioti & Loreto 2002), both ways.
+
+    ``piece_of_b_after_a`` codes the last piece of B after all of A, against
+    after the rest of B (how badly A's phrases predict B); the reverse for
+    ``piece_of_a_after_b``.  Bits per byte of the piece; contextual, not order-0.
+    """
+
+    compressor: str
+    piece_of_b_after_a: ZippingEstimate
+    piece_of_a_after_b: ZippingEstimate
 
 
 def shared_distributions(a: Corpus, b: Corpus) -> tuple[Distribution, Distribution, dict]:
@@ -93,6 +113,10 @@ def compare(a: Corpus, b: Corpus, *, policy: UnseenPolicy = UnseenPolicy(), veri
 
     top_a = tuple(row(i) for i in order[:top] if terms[i] > 0)
     top_b = tuple(row(i) for i in order[::-1][:top] if terms[i] < 0)
+    compressors = [spec.name for spec in coders if not spec.order0]
+    zipping = ()
+    if compressors and a.rereadable and b.rereadable:
+        zipping = _zipping(_corpus_bytes(a), _corpus_bytes(b), compressors)
     return Comparison(
         a=a.label, b=b.label, tokenizer=a.counts.spec.describe(),
         a_tokens=a.counts.total_tokens, b_tokens=b.counts.total_tokens,
@@ -101,5 +125,22 @@ def compare(a: Corpus, b: Corpus, *, policy: UnseenPolicy = UnseenPolicy(), veri
         a_stream="text" if a.rereadable else "counts", b_stream="text" if b.rereadable else "counts",
         a_coded_with_b=a_with_b, b_coded_with_a=b_with_a,
         js_bits_per_token=js_divergence(p_a, p_b),
-        top_a=top_a, top_b=top_b,
+        top_a=top_a, top_b=top_b, zipping=zipping,
+    )
+
+
+def _corpus_bytes(corpus: Corpus) -> bytes:
+    return b"".join(chunk for source in corpus.sources for chunk in iter_chunks(source))
+
+
+def _zipping(raw_a: bytes, raw_b: bytes, compressors: Sequence[str]) -> tuple[Zipping, ...]:
+    """Both zipping estimates per compressor, with pieces of ZIPPING_PIECE_BYTES (or a tenth of a short text)."""
+    def piece(reference: bytes) -> int:
+        return max(1, min(ZIPPING_PIECE_BYTES, len(reference) // 10))
+
+    return tuple(
+        Zipping(name,
+                zipping_relative_entropy(raw_a, raw_b, compressor=name, piece_bytes=piece(raw_b)),
+                zipping_relative_entropy(raw_b, raw_a, compressor=name, piece_bytes=piece(raw_a)))
+        for name in compressors
     )

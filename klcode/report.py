@@ -324,6 +324,14 @@ def comparison_document(c: Comparison, unit: str = "bits", codes: bool = False, 
         _contribution_table("tokens over-represented in A (largest contributions to KL(A‖B'))", c.top_a, unit),
         _contribution_table("tokens over-represented in B (most negative contributions to KL(A‖B'))", c.top_b, unit),
     ]
+    if c.zipping:
+        tables.append(Table(
+            "compression-based relative entropy (Benedetto, Caglioti & Loreto 2002) [bits per byte of the piece]",
+            ("compressor", "piece of B after A", "piece of A after B", "piece bytes"),
+            tuple((z.compressor, _fmt(z.piece_of_b_after_a.relative_entropy_bits_per_byte, 4),
+                   _fmt(z.piece_of_a_after_b.relative_entropy_bits_per_byte, 4),
+                   f"{z.piece_of_b_after_a.piece_bytes:,} / {z.piece_of_a_after_b.piece_bytes:,}") for z in c.zipping),
+            tuple(jsonable(z) for z in c.zipping)))
     if codes:
         tables.append(code_table(ab, ("A", "B")))
     notes = [
@@ -339,11 +347,14 @@ def comparison_document(c: Comparison, unit: str = "bits", codes: bool = False, 
             notes.append(unseen)
     notes.append(f"ties: {ab.tie_rule}")
     notes += _coder_notes(ab)
+    if c.zipping:
+        notes.append("zipping: (|Z(A+b)| − |Z(A)| − |Z(B'+b)| + |Z(B')|)·8/|b| with b the last piece of B and B' the rest; "
+                     "a contextual estimate (phrases, not symbol frequencies), not an order-0 KL; zlib sees only a 32 KiB window")
     data = {
         **(extra or {}),
         **jsonable({k: getattr(c, k) for k in ("a", "b", "tokenizer", "a_tokens", "b_tokens", "a_types", "b_types",
                                                  "shared_types", "a_stream", "b_stream", "js_bits_per_token",
-                                                 "top_a", "top_b")}, unit),
+                                                 "top_a", "top_b", "zipping")}, unit),
         "a_coded_with_b": measurement_dict(ab, unit, codes),
         "b_coded_with_a": measurement_dict(ba, unit, codes),
         "unit": unit,

@@ -167,13 +167,14 @@ class BlockCoder(Coder):
 
     @property
     def description(self) -> str:
-        family = FAMILIES[self.family] + (f" (codewords ≤ {self.max_length_bits} bits)" if self.family == "limited" else "")
+        label = FAMILIES[self.family]
+        limit = f" (codewords of at most {self.max_length_bits} bits)" if self.family == "limited" else ""
         s, k = self.support_ids.size, self.block_size
         if k == 1:
-            return f"{family} code of q over its {s:,} symbols"
+            return f"{label} code of q over its {s:,} symbols{limit}"
         return (
-            f"{family} code of the k={k} extension of q: blocks of {k} tokens over {s:,} symbols "
-            f"({self.block_symbols:,} block symbols); the last n mod {k} tokens use the {family} code of q"
+            f"{label} code of the k={k} extension of q{limit}: blocks of {k} tokens over {s:,} symbols "
+            f"({self.block_symbols:,} block symbols); the last n mod {k} tokens use the {label} code of q"
         )
 
     # ------------------------------------------------------------------ costing

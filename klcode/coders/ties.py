@@ -1,0 +1,377 @@
+"""Tie band: the range of L_q = Σ p(x)·l(x) over every Huffman code of q that breaking ties can give.
+
+Huffman's algorithm merges the two lightest nodes; when several nodes weigh
+the same (leaves, or merged nodes — ties arise at any step), every choice
+gives an optimal code for q, but not the same lengths, and coding another
+distribution p with them costs different amounts (DESIGN.md, trap 2).  klcode
+builds the *canonical* one (dahuffman's rule on ids, :data:`TIE_RULE`); the
+band says how much the choice can matter:
+
+    band = [min, max] of Σ p(x)·l(x) over the Huffman codes of q reachable by
+    choosing, at every merge, any node tied for lightest, then any node tied
+    for lightest among the rest.
+
+Only the lengths matter, and a merge of nodes a and b adds P(a) + P(b) (their
+p-mass) to the cost, so L = Σ over merges of the merged p-mass.  Nodes of
+equal weight *and* equal p-mass are interchangeable; the search state is the
+multiset of (weight, p-mass) node types, with a multiplicity each.
+
+- **Exact** (``exact=True``): a depth-first search over every tie choice,
+  memoized on the state; runs of forced merges are followed without
+  branching.  ``tie_orders`` counts the distinct merge orders, orders that
+  differ only by swapping interchangeable nodes counted once.
+- **Estimate** (``exact=False``), when the search would pass ``max_states``
+  states: the band over the canonical order, the two greedy orders (among
+  tied pairs, always merge the least, or the most, p-mass) and ``samples``
+  orders with uniformly random tie choices (seeded).  Every one is a real
+  Huffman code of q, so this is an *inner* estimate: the true band contains it.
+
+Tie test: integer weights (counts) and float weights that are multiples of
+2^−32 (dyadic: ½, ¼, ...) are compared exactly, as Python integers.  Other
+float weights are tied when they differ by at most a relative 1e-12, so that
+q = (0.1, 0.2, 0.3, ...) has the ties it was meant to have (0.1 + 0.2 is not
+0.3 in floats).  Node weights are summed in floats exactly as the canonical
+code sums them, so the canonical code is always one of the orders explored.
+Costs are summed exactly (p as integers over a common power of two).
+
+>>> band = huffman_tie_band(np.full(5, 0.2), np.array([0.5, 0.25, 0.125, 0.0625, 0.0625]))
+>>> band.minimum_bits_per_token, band.maximum_bits_per_token, band.canonical_bits_per_token, band.exact
+(2.125, 2.75, 2.25, True)
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..distribution import SUM_TOLERANCE
+from ..errors import CodeError, DistributionError
+from .huffman import huffman_lengths
+
+__all__ = ["TieBand", "huffman_tie_band"]
+
+#: Relative tolerance within which float weights (not dyadic) are tied.
+RELATIVE_TIE_TOLERANCE = 1e-12
+#: Float weights that are multiples of 2^−DYADIC_BITS are compared exactly.
+DYADIC_BITS = 32
+#: Merges the random orders may make in all (about a second): fewer than ``samples`` orders on large alphabets.
+_MAX_SAMPLE_STEPS = 200_000
+
+
+@dataclass(frozen=True)
+class TieBand:
+    """[min, max] of L_q = Σ p(x)·l(x) over the tie orders of the Huffman code of q, beside the canonical L_q.
+
+    >>> TieBand(2.125, 2.75, 2.25, True, 9, "exact").width_bits_per_token
+    0.625
+    """
+
+    minimum_bits_per_token: float
+    maximum_bits_per_token: float
+    canonical_bits_per_token: float
+    exact: bool
+    #: Tie orders the band was taken over (all of them when exact, else the orders sampled).
+    tie_orders: int
+    #: How the band was computed, in words (exact search or inner estimate, tie test).
+    method: str
+
+    def __post_init__(self) -> None:
+        low, mid, high = self.minimum_bits_per_token, self.canonical_bits_per_token, self.maximum_bits_per_token
+        if not low <= mid <= high:
+            raise CodeError(f"a tie band needs minimum <= canonical <= maximum (got {low}, {mid}, {high})")
+        if self.tie_orders < 1:
+            raise CodeError(f"a tie band covers at least one tie order (got {self.tie_orders})")
+
+    @property
+    def width_bits_per_token(self) -> float:
+        """maximum − minimum: how much the tie rule alone can move L_q."""
+        return self.maximum_bits_per_token - self.minimum_bits_per_token
+
+    def contains(self, bits_per_token: float, tolerance_bits: float = 1e-12) -> bool:
+        """Whether a cost lies inside the band (within ``tolerance_bits``)."""
+        return self.minimum_bits_per_token - tolerance_bits <= bits_per_token <= self.maximum_bits_per_token + tolerance_bits
+
+
+def huffman_tie_band(
+    q_weights: np.ndarray,
+    p: np.ndarray,
+    *,
+    max_states: int = 200_000,
+    samples: int = 2_000,
+    seed: int = 0,
+) -> TieBand:
+    """Tie band of L_q = Σ p(x)·l(x): min and max over the Huffman codes of q_weights (see the module docstring).
+
+    ``q_weights`` are the weights the Huffman code of q is built from (counts
+    or probabilities; 0 = no codeword).  ``p`` is the distribution coded with
+    it, on the same ids: probabilities summing to 1, or integer counts
+    (p = c / Σ c, exactly — with p ∝ q every tie order costs the same, and
+    exact counts let the search see it).
+
+    >>> band = huffman_tie_band(np.array([3, 2, 1]), np.array([0.2, 0.3, 0.5]))
+    >>> (band.minimum_bits_per_token, band.maximum_bits_per_token, band.exact, band.tie_orders)
+    (1.8, 1.8, True, 1)
+    """
+    weights, tolerant = _checked_weights(q_weights)
+    p_integers, scale = _checked_p(p, len(weights))
+    used = [i for i, w in enumerate(weights) if w > 0]
+    tie_test = (
+        f"float weights tied within a relative {RELATIVE_TIE_TOLERANCE:g}" if tolerant else "weights compared exactly"
+    )
+    if sum(p_integers) != sum(p_integers[i] for i in used):
+        infinite = float("inf")
+        return TieBand(infinite, infinite, infinite, True, 1, "p gives mass to ids q weighs 0: every code of q costs ∞")
+    canonical_lengths = huffman_lengths(np.asarray(q_weights)).tolist()
+    canonical = sum(x * l for x, l in zip(p_integers, canonical_lengths))
+    if len(used) == 1:  # one symbol: a 1-bit codeword, nothing to tie
+        point = _bits(canonical, scale)
+        return TieBand(point, point, point, True, 1, "exact: one symbol, one code (a 1-bit codeword)")
+    initial = _initial_types([weights[i] for i in used], [p_integers[i] for i in used])
+    search = _Search(tolerant)
+    try:
+        low, high, orders = search.exact(initial, max_states)
+    except _TooLarge:
+        pass
+    else:
+        method = (
+            f"exact: all {orders:,} tie orders explored (interchangeable nodes counted once); {tie_test}"
+            if orders > 1
+            else f"exact: no tie to break, one Huffman code up to interchangeable nodes; {tie_test}"
+        )
+        return TieBand(_bits(low, scale), _bits(high, scale), _bits(canonical, scale), True, orders, method)
+    rng = np.random.default_rng(seed)
+    search.steps = 0
+    costs = [canonical, search.run(initial, _least), search.run(initial, _most)]
+    drawn = 0
+    while drawn < samples and search.steps + len(used) <= _MAX_SAMPLE_STEPS:
+        costs.append(search.run(initial, _random_choice(rng)))
+        drawn += 1
+    method = (
+        f"inner estimate (the true band contains it): more than {max_states:,} states for an exact search, so the "
+        f"band is taken over {len(costs):,} tie orders (canonical, greedy least and most p-mass, "
+        f"{drawn:,} random with seed {seed}); {tie_test}"
+    )
+    return TieBand(_bits(min(costs), scale), _bits(max(costs), scale), _bits(canonical, scale), False, len(costs), method)
+
+
+# ---------------------------------------------------------------------- input
+def _checked_weights(q_weights: np.ndarray) -> tuple[list, bool]:
+    """Weights as Python ints (exact ties) or floats (tied within a relative tolerance), and which."""
+    q = np.asarray(q_weights)
+    if q.ndim != 1 or q.size == 0:
+        raise CodeError(f"Huffman weights must be a non-empty 1-D array (got shape {q.shape})")
+    if q.dtype.kind not in "iuf":
+        raise CodeError(f"Huffman weights must be numbers (got dtype {q.dtype})")
+    if q.dtype.kind == "f" and not np.isfinite(q).all():
+        raise CodeError("Huffman weights must be finite (got a NaN or infinite weight)")
+    if (q < 0).any():
+        raise CodeError(f"Huffman weights must not be negative (got {q[q < 0][0]})")
+    if not (q > 0).any():
+        raise CodeError("a Huffman code needs at least one positive weight (got all zero)")
+    if q.dtype.kind in "iu":
+        return q.tolist(), False
+    scaled = np.ldexp(q.astype(np.float64), DYADIC_BITS)
+    if np.array_equal(scaled, np.floor(scaled)):
+        return [int(x) for x in scaled.tolist()], False
+    return q.astype(np.float64).tolist(), True
+
+
+def _checked_p(p: np.ndarray, size: int) -> tuple[list[int], int]:
+    """p as exact integers over a common denominator: (numerators, denominator)."""
+    values = np.asarray(p)
+    if values.shape != (size,):
+        raise DistributionError(f"p must have one value per Huffman weight (got shape {values.shape}, expected ({size},))")
+    if values.dtype.kind in "iu":
+        if (values < 0).any() or not (values > 0).any():
+            raise DistributionError(f"p counts must be non-negative and not all zero (got {values[:8].tolist()}...)")
+        numerators = values.tolist()
+        return numerators, sum(numerators)
+    values = values.astype(np.float64)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise DistributionError("p must be finite and non-negative (got a NaN, infinite or negative value)")
+    total = math.fsum(values.tolist())
+    if abs(total - 1) > SUM_TOLERANCE:
+        raise DistributionError(f"p must sum to 1 (got {total:.12g})")
+    ratios = [x.as_integer_ratio() for x in values.tolist()]
+    scale = max(denominator for _, denominator in ratios)
+    return [numerator * (scale // denominator) for numerator, denominator in ratios], scale
+
+
+def _bits(cost: int, scale: int) -> float:
+    return cost / scale  # int / int is correctly rounded in Python
+
+
+def _initial_types(weights: list, p_integers: list[int]) -> list[tuple]:
+    """The sorted multiset of leaf types: (weight, p-mass, multiplicity)."""
+    tally: dict[tuple, int] = {}
+    for w, x in zip(weights, p_integers):
+        tally[(w, x)] = tally.get((w, x), 0) + 1
+    return sorted((w, x, m) for (w, x), m in tally.items())
+
+
+# --------------------------------------------------------------------- search
+class _TooLarge(Exception):
+    """The exact search passed its budget."""
+
+
+_ABOVE = float("inf")  # compares above every p-mass: (w, _ABOVE) sorts after every type of weight w
+
+
+class _Search:
+    """Tie-order search on a sorted list of node types (weight, p-mass, multiplicity)."""
+
+    def __init__(self, tolerant: bool) -> None:
+        self.tolerant = tolerant
+        self.steps = 0
+
+    def _end_of_tie(self, types: list[tuple], weight, start: int = 0) -> int:
+        """Index after the last type whose weight is tied with ``weight`` (types before ``start`` are lighter)."""
+        limit = weight * (1 + RELATIVE_TIE_TOLERANCE) if self.tolerant else weight
+        return bisect_right(types, (limit, _ABOVE), start)
+
+    def _second_range(self, types: list[tuple], a: int) -> int:
+        """End of the types the second node may come from, once one node of type a is taken."""
+        if a == 0 and types[0][2] == 1:
+            return self._end_of_tie(types, types[1][0], 1)
+        return self._end_of_tie(types, types[0][0])
+
+    def _choices(self, types: list[tuple]) -> list[tuple[int, int]]:
+        """Distinct pairs (a, b), a ≤ b, of type indices that a Huffman step may merge."""
+        pairs: dict[tuple[int, int], None] = {}
+        for a in range(self._end_of_tie(types, types[0][0])):
+            for b in range(self._second_range(types, a)):
+                if b != a or types[a][2] > 1:
+                    pairs[(a, b) if a <= b else (b, a)] = None
+        return list(pairs)
+
+    def _forced_batch(self, types: list[tuple]) -> int | None:
+        """When one type alone is lightest, with several nodes: merge them pairwise at once; returns the cost."""
+        weight, mass, count = types[0]
+        if count < 2 or (len(types) > 1 and self._end_of_tie(types, weight) > 1):
+            return None
+        pairs = count // 2
+        if count % 2:
+            types[0] = (weight, mass, 1)
+        else:
+            del types[0]
+        _add(types, weight + weight, mass + mass, pairs)
+        self.steps += 1
+        return pairs * (mass + mass)
+
+    def _merge(self, types: list[tuple], a: int, b: int) -> int:
+        """Merge one node of type a with one of type b in place; returns the merged p-mass."""
+        weight_a, mass_a, _ = types[a]
+        weight_b, mass_b, _ = types[b]
+        for index in (max(a, b), min(a, b)):  # the right one first: the other index stays valid
+            weight, mass, count = types[index]
+            if count == 1:
+                del types[index]
+            else:
+                types[index] = (weight, mass, count - 1)
+        _add(types, weight_a + weight_b, mass_a + mass_b, 1)
+        self.steps += 1
+        return mass_a + mass_b
+
+    def _advance(self, types: list[tuple]) -> tuple[int, list[tuple[int, int]]]:
+        """Follow forced merges in place: (their cost, the choices where the order branches; [] = one node left)."""
+        cost = 0
+        while len(types) > 1 or types[0][2] > 1:
+            batch = self._forced_batch(types)
+            if batch is not None:
+                cost += batch
+                continue
+            choices = self._choices(types)
+            if len(choices) > 1:
+                return cost, choices
+            cost += self._merge(types, *choices[0])
+        return cost, []
+
+    def exact(self, initial: list[tuple], max_states: int) -> tuple[int, int, int]:
+        """(min cost, max cost, number of tie orders) over every tie order, by memoized depth-first search."""
+        types = list(initial)
+        cost, choices = self._advance(types)
+        if not choices:
+            return cost, cost, 1
+        root = tuple(types)
+        memo: dict[tuple, tuple[int, int, int]] = {}
+        # a frame: [state, its choices, next choice, min, max, orders, cost of the edge into it]
+        stack = [[root, choices, 0, None, None, 0, 0]]
+        while stack:
+            frame = stack[-1]
+            state, frame_choices, position = frame[0], frame[1], frame[2]
+            if position == len(frame_choices):
+                stack.pop()
+                memo[state] = (frame[3], frame[4], frame[5])
+                if stack:
+                    _fold(stack[-1], frame[6] + frame[3], frame[6] + frame[4], frame[5])
+                continue
+            frame[2] += 1
+            child = list(state)
+            edge = self._merge(child, *frame_choices[position])
+            forced, child_choices = self._advance(child)
+            edge += forced
+            if not child_choices:
+                _fold(frame, edge, edge, 1)
+                continue
+            key = tuple(child)
+            if key in memo:
+                low, high, orders = memo[key]
+                _fold(frame, edge + low, edge + high, orders)
+                continue
+            if len(memo) + len(stack) >= max_states or self.steps > max_states:
+                raise _TooLarge
+            stack.append([key, child_choices, 0, None, None, 0, edge])
+        low, high, orders = memo[root]
+        return cost + low, cost + high, orders
+
+    def run(self, initial: list[tuple], pick) -> int:
+        """Cost of one tie order; ``pick(types, end, skip)`` chooses a type index below ``end``, other than ``skip``."""
+        types = list(initial)
+        cost = 0
+        while len(types) > 1 or types[0][2] > 1:
+            batch = self._forced_batch(types)
+            if batch is not None:
+                cost += batch
+                continue
+            a = pick(types, self._end_of_tie(types, types[0][0]), -1)
+            b = pick(types, self._second_range(types, a), -1 if types[a][2] > 1 else a)
+            cost += self._merge(types, a, b)
+        return cost
+
+
+def _least(types: list[tuple], end: int, skip: int) -> int:
+    """Greedy: the type of least p-mass (the first, at equal mass)."""
+    return min((i for i in range(end) if i != skip), key=lambda i: types[i][1])
+
+
+def _most(types: list[tuple], end: int, skip: int) -> int:
+    """Greedy: the type of most p-mass (the first, at equal mass)."""
+    return max((i for i in range(end) if i != skip), key=lambda i: types[i][1])
+
+
+def _random_choice(rng: np.random.Generator):
+    """Uniformly random among the allowed types (a random tie order, seeded)."""
+
+    def pick(_types: list[tuple], end: int, skip: int) -> int:
+        index = int(rng.integers(end - (skip >= 0)))
+        return index + (0 <= skip <= index)
+
+    return pick
+
+
+def _fold(frame: list, low: int, high: int, orders: int) -> None:
+    frame[3] = low if frame[3] is None else min(frame[3], low)
+    frame[4] = high if frame[4] is None else max(frame[4], high)
+    frame[5] += orders
+
+
+def _add(types: list[tuple], weight, mass: int, count: int) -> None:
+    """Add ``count`` nodes of type (weight, mass) to the sorted type list."""
+    index = bisect_left(types, (weight, mass))
+    if index < len(types) and types[index][0] == weight and types[index][1] == mass:
+        types[index] = (weight, mass, types[index][2] + count)
+    else:
+        types.insert(index, (weight, mass, count))
