@@ -26,6 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_huffman.py
 	$(BIN)/python benchmarks/bench_counting.py
+	$(BIN)/python benchmarks/bench_coders.py
 
 bench-counting: $(STAMP)
 	$(BIN)/python benchmarks/bench_counting.py
