@@ -33,6 +33,7 @@ import numpy as np
 
 from .coders import TIE_RULE, Coder, HuffmanCode, PrefixCode, PrefixCoder
 from .coders.registry import CoderSpec, build_coder
+from .coders.ties import TieBand, huffman_tie_band
 from .counting import bincount_chunked
 from .distribution import Distribution, align
 from .errors import DataError, DecodeError, DistributionError, UnseenSymbolError
@@ -48,6 +49,10 @@ from .tokenize import symbol_label
 PolicyName = Literal["escape", "add-k", "error"]
 POLICY_NAMES: tuple[str, ...] = ("escape", "add-k", "error")
 StreamKind = Literal["expected", "samples", "text", "counts"]
+
+#: Search budget of the tie band shown with every measurement (beyond it, sampled tie orders: an inner estimate).
+TIE_BAND_STATES = 20_000
+TIE_BAND_SAMPLES = 200
 
 #: Ids per chunk when a stream is rebuilt from counts.
 _COUNTS_CHUNK_TOKENS = 1 << 20
@@ -228,6 +233,7 @@ class Measurement:
     p_codewords: tuple[str, ...]
     q_codewords: tuple[str, ...]
     coders: tuple[CoderMeasurement, ...] = ()
+    tie_band: TieBand | None = None
 
     @property
     def excess_source(self) -> str:
@@ -316,7 +322,14 @@ def measure(
         q_codewords=tuple(q_code.codeword(i) for i in range(p.size)),
         coders=_coder_results(coders, extra, all_coders, totals, roundtrip, pa, stream,
                               p_result, q_result, kl_kernel(pa, model.probabilities)),
+        tie_band=None if model.unseen is not None else _tie_band(q, pa),
     )
+
+
+def _tie_band(q: Distribution, pa: np.ndarray) -> TieBand:
+    """The band of expected L_q over Huffman tie orders of q, on a small search budget (an estimate beyond it)."""
+    weights = q.counts if q.counts is not None else q.probabilities
+    return huffman_tie_band(weights, pa, max_states=TIE_BAND_STATES, samples=TIE_BAND_SAMPLES)
 
 
 def _build_coders(specs: Sequence[CoderSpec], p: Distribution, model: EffectiveModel) -> dict:

@@ -244,6 +244,11 @@ def measurement_notes(m: Measurement, names: tuple[str, str] = ("p", "q")) -> li
                      f"{lq.total_bits:,} bits; round trip: {lp.roundtrip}{skipped}")
     notes.append(f"codes: Kraft sum {lp.kraft_sum:.6g} ({names[0]}), {lq.kraft_sum:.6g} ({names[1]}); "
                  f"longest codeword {lp.max_codeword_bits} / {lq.max_codeword_bits} bits")
+    band = m.tie_band
+    if band is not None and band.maximum_bits_per_token > band.minimum_bits_per_token:
+        notes.append(f"tie band: over the tie orders of {names[1]}'s Huffman code, expected L_{names[1]} ranges over "
+                     f"[{band.minimum_bits_per_token:.6f}, {band.maximum_bits_per_token:.6f}] bits "
+                     f"(klcode's canonical code: {band.canonical_bits_per_token:.6f}); {band.method}")
     unseen = _unseen_note(m, names)
     if unseen:
         notes.append(unseen)

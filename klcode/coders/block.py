@@ -50,7 +50,7 @@ from ..distribution import SUM_TOLERANCE, Distribution
 from ..errors import CodeError
 from .base import Coder, Encoded
 from .huffman import huffman_lengths
-from .limited import length_limited_lengths
+from .limited import _checked_limit, length_limited_lengths
 from .prefix import PrefixCode
 from .shannon import shannon_lengths
 
@@ -99,6 +99,7 @@ class BlockCoder(Coder):
             raise CodeError("the limited family needs max_length_bits (got None)")
         if family != "limited" and max_length_bits is not None:
             raise CodeError(f"max_length_bits applies to the limited family only (got family {family!r})")
+        limit = None if max_length_bits is None else _checked_limit(max_length_bits)
         q = _checked_probabilities(probabilities)
         if counts is not None:
             counts = _checked_counts(counts, q)
@@ -110,16 +111,15 @@ class BlockCoder(Coder):
                 f"a block code of k={k} over {s:,} symbols needs {block_symbols:,} block symbols "
                 f"(limit {MAX_BLOCK_SYMBOLS:,}); use a smaller --block"
             )
-        if family == "limited":
-            needed = max(1, (block_symbols - 1).bit_length())
-            if k > 1 and operator.index(max_length_bits) < needed:
-                raise CodeError(
-                    f"no prefix code gives {block_symbols:,} block symbols (k={k}) codewords of at most "
-                    f"{max_length_bits} bits (needs --max-length >= {needed})"
-                )
+        needed = max(1, (block_symbols - 1).bit_length())
+        if limit is not None and k > 1 and limit < needed:
+            raise CodeError(
+                f"no prefix code gives {block_symbols:,} block symbols (k={k}) codewords of at most "
+                f"{limit} bits (needs --max-length >= {needed})"
+            )
         self.block_size = k
         self.family = family
-        self.max_length_bits = None if max_length_bits is None else operator.index(max_length_bits)
+        self.max_length_bits = limit
         self.probabilities = q
         self.support_ids = support
         self.block_symbols = block_symbols
@@ -271,7 +271,9 @@ def _checked_counts(counts: np.ndarray, q: np.ndarray) -> np.ndarray:
         )
     if not np.array_equal(counts > 0, q > 0):
         bad = int(np.flatnonzero((counts > 0) != (q > 0))[0])
-        raise CodeError(f"counts and probabilities disagree on the support (id {bad}: count {counts[bad]}, q {q[bad]:g})")
+        raise CodeError(
+            f"counts and probabilities disagree on the support (id {bad}: count {counts[bad]}, q {q[bad]:g})"
+        )
     return counts
 
 

@@ -91,7 +91,9 @@ def _checked_limit(max_length_bits: int) -> int:
     try:
         limit = operator.index(max_length_bits)
     except TypeError:
-        raise CodeError(f"the maximum codeword length must be an integer number of bits (got {max_length_bits!r})") from None
+        raise CodeError(
+            f"the maximum codeword length must be an integer number of bits (got {max_length_bits!r})"
+        ) from None
     if isinstance(max_length_bits, bool) or limit < 1:
         raise CodeError(f"the maximum codeword length must be at least 1 bit (got {max_length_bits!r})")
     return limit

@@ -21,26 +21,31 @@ multiset of (weight, p-mass) node types, with a multiplicity each.
   branching.  ``tie_orders`` counts the distinct merge orders, orders that
   differ only by swapping interchangeable nodes counted once.
 - **Estimate** (``exact=False``), when the search would pass ``max_states``
-  states: the band over the canonical order, the two greedy orders (among
-  tied pairs, always merge the least, or the most, p-mass) and ``samples``
-  orders with uniformly random tie choices (seeded).  Every one is a real
-  Huffman code of q, so this is an *inner* estimate: the true band contains it.
+  states (or about as many merges, or as many choices at one step — large
+  tie groups): the band over the canonical order, two greedy orders (ties
+  broken towards the least, or the most, p-mass) and up to ``samples``
+  orders with a random priority per node (seeded; fewer on large alphabets,
+  at most 300,000 merges in all).  Every one is a real Huffman code of q, so
+  this is an *inner* estimate: the true band contains it.
 
 Tie test: integer weights (counts) and float weights that are multiples of
-2^−32 (dyadic: ½, ¼, ...) are compared exactly, as Python integers.  Other
-float weights are tied when they differ by at most a relative 1e-12, so that
-q = (0.1, 0.2, 0.3, ...) has the ties it was meant to have (0.1 + 0.2 is not
-0.3 in floats).  Node weights are summed in floats exactly as the canonical
-code sums them, so the canonical code is always one of the orders explored.
+2^−32 (dyadic: ½, ¼, ...; summing to less than 2^21, so float sums are
+exact) are compared exactly, as Python integers.  Other float weights are
+tied when they differ by at most a relative 1e-12, so that q = (0.1, 0.2,
+0.3, ...) has the ties it was meant to have (0.1 + 0.2 is not 0.3 in
+floats); node weights are summed in floats as the canonical code sums them,
+so the canonical code is one of the orders the exact search explores.  The
+greedy and random orders of an estimate break exact ties only.
 Costs are summed exactly (p as integers over a common power of two).
 
 >>> band = huffman_tie_band(np.full(5, 0.2), np.array([0.5, 0.25, 0.125, 0.0625, 0.0625]))
 >>> band.minimum_bits_per_token, band.maximum_bits_per_token, band.canonical_bits_per_token, band.exact
-(2.125, 2.75, 2.25, True)
+(2.125, 2.75, 2.75, True)
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -57,8 +62,8 @@ __all__ = ["TieBand", "huffman_tie_band"]
 RELATIVE_TIE_TOLERANCE = 1e-12
 #: Float weights that are multiples of 2^−DYADIC_BITS are compared exactly.
 DYADIC_BITS = 32
-#: Merges the random orders may make in all (about a second): fewer than ``samples`` orders on large alphabets.
-_MAX_SAMPLE_STEPS = 200_000
+#: Merges the random orders may make in all (under a second): fewer than ``samples`` orders on large alphabets.
+_MAX_SAMPLE_MERGES = 300_000
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,8 @@ class TieBand:
 
     def contains(self, bits_per_token: float, tolerance_bits: float = 1e-12) -> bool:
         """Whether a cost lies inside the band (within ``tolerance_bits``)."""
-        return self.minimum_bits_per_token - tolerance_bits <= bits_per_token <= self.maximum_bits_per_token + tolerance_bits
+        low, high = self.minimum_bits_per_token, self.maximum_bits_per_token
+        return low - tolerance_bits <= bits_per_token <= high + tolerance_bits
 
 
 def huffman_tie_band(
@@ -123,7 +129,8 @@ def huffman_tie_band(
     )
     if sum(p_integers) != sum(p_integers[i] for i in used):
         infinite = float("inf")
-        return TieBand(infinite, infinite, infinite, True, 1, "p gives mass to ids q weighs 0: every code of q costs ∞")
+        method = "p gives mass to ids q weighs 0: every code of q costs ∞"
+        return TieBand(infinite, infinite, infinite, True, 1, method)
     canonical_lengths = huffman_lengths(np.asarray(q_weights)).tolist()
     canonical = sum(x * l for x, l in zip(p_integers, canonical_lengths))
     if len(used) == 1:  # one symbol: a 1-bit codeword, nothing to tie
@@ -143,18 +150,17 @@ def huffman_tie_band(
         )
         return TieBand(_bits(low, scale), _bits(high, scale), _bits(canonical, scale), True, orders, method)
     rng = np.random.default_rng(seed)
-    search.steps = 0
-    costs = [canonical, search.run(initial, _least), search.run(initial, _most)]
-    drawn = 0
-    while drawn < samples and search.steps + len(used) <= _MAX_SAMPLE_STEPS:
-        costs.append(search.run(initial, _random_choice(rng)))
-        drawn += 1
+    leaf_weights, leaf_masses = [weights[i] for i in used], [p_integers[i] for i in used]
+    costs = [canonical, _order_cost(leaf_weights, leaf_masses, "least"), _order_cost(leaf_weights, leaf_masses, "most")]
+    drawn = min(samples, _MAX_SAMPLE_MERGES // len(used))
+    costs += [_order_cost(leaf_weights, leaf_masses, rng) for _ in range(drawn)]
     method = (
         f"inner estimate (the true band contains it): more than {max_states:,} states for an exact search, so the "
         f"band is taken over {len(costs):,} tie orders (canonical, greedy least and most p-mass, "
         f"{drawn:,} random with seed {seed}); {tie_test}"
     )
-    return TieBand(_bits(min(costs), scale), _bits(max(costs), scale), _bits(canonical, scale), False, len(costs), method)
+    low, high = _bits(min(costs), scale), _bits(max(costs), scale)
+    return TieBand(low, high, _bits(canonical, scale), False, len(costs), method)
 
 
 # ---------------------------------------------------------------------- input
@@ -174,7 +180,8 @@ def _checked_weights(q_weights: np.ndarray) -> tuple[list, bool]:
     if q.dtype.kind in "iu":
         return q.tolist(), False
     scaled = np.ldexp(q.astype(np.float64), DYADIC_BITS)
-    if np.array_equal(scaled, np.floor(scaled)):
+    if np.array_equal(scaled, np.floor(scaled)) and math.fsum(scaled.tolist()) < 2**53:
+        # every float sum of these weights is exact, so integer sums order the nodes as the canonical code does
         return [int(x) for x in scaled.tolist()], False
     return q.astype(np.float64).tolist(), True
 
@@ -183,7 +190,9 @@ def _checked_p(p: np.ndarray, size: int) -> tuple[list[int], int]:
     """p as exact integers over a common denominator: (numerators, denominator)."""
     values = np.asarray(p)
     if values.shape != (size,):
-        raise DistributionError(f"p must have one value per Huffman weight (got shape {values.shape}, expected ({size},))")
+        raise DistributionError(
+            f"p must have one value per Huffman weight (got shape {values.shape}, expected ({size},))"
+        )
     if values.dtype.kind in "iu":
         if (values < 0).any() or not (values > 0).any():
             raise DistributionError(f"p counts must be non-negative and not all zero (got {values[:8].tolist()}...)")
@@ -225,7 +234,9 @@ class _Search:
 
     def __init__(self, tolerant: bool) -> None:
         self.tolerant = tolerant
-        self.steps = 0
+        #: Work of the exact search: merges, pairs of types considered, node types copied / 64.
+        self.work = 0
+        self.max_work = math.inf
 
     def _end_of_tie(self, types: list[tuple], weight, start: int = 0) -> int:
         """Index after the last type whose weight is tied with ``weight`` (types before ``start`` are lighter)."""
@@ -241,10 +252,16 @@ class _Search:
     def _choices(self, types: list[tuple]) -> list[tuple[int, int]]:
         """Distinct pairs (a, b), a ≤ b, of type indices that a Huffman step may merge."""
         pairs: dict[tuple[int, int], None] = {}
+        candidates = 0
         for a in range(self._end_of_tie(types, types[0][0])):
-            for b in range(self._second_range(types, a)):
+            end = self._second_range(types, a)
+            candidates += end
+            if self.work + candidates > self.max_work:
+                raise _TooLarge
+            for b in range(end):
                 if b != a or types[a][2] > 1:
                     pairs[(a, b) if a <= b else (b, a)] = None
+        self.work += candidates
         return list(pairs)
 
     def _forced_batch(self, types: list[tuple]) -> int | None:
@@ -258,7 +275,7 @@ class _Search:
         else:
             del types[0]
         _add(types, weight + weight, mass + mass, pairs)
-        self.steps += 1
+        self.work += 1
         return pairs * (mass + mass)
 
     def _merge(self, types: list[tuple], a: int, b: int) -> int:
@@ -272,7 +289,7 @@ class _Search:
             else:
                 types[index] = (weight, mass, count - 1)
         _add(types, weight_a + weight_b, mass_a + mass_b, 1)
-        self.steps += 1
+        self.work += 1
         return mass_a + mass_b
 
     def _advance(self, types: list[tuple]) -> tuple[int, list[tuple[int, int]]]:
@@ -290,7 +307,11 @@ class _Search:
         return cost, []
 
     def exact(self, initial: list[tuple], max_states: int) -> tuple[int, int, int]:
-        """(min cost, max cost, number of tie orders) over every tie order, by memoized depth-first search."""
+        """(min cost, max cost, number of tie orders) over every tie order, by memoized depth-first search.
+
+        Gives up (raises :class:`_TooLarge`) past ``max_states`` states, merges, or choices at one state.
+        """
+        self.max_work = 5 * max_states
         types = list(initial)
         cost, choices = self._advance(types)
         if not choices:
@@ -309,6 +330,7 @@ class _Search:
                     _fold(stack[-1], frame[6] + frame[3], frame[6] + frame[4], frame[5])
                 continue
             frame[2] += 1
+            self.work += len(state) // 64
             child = list(state)
             edge = self._merge(child, *frame_choices[position])
             forced, child_choices = self._advance(child)
@@ -321,45 +343,39 @@ class _Search:
                 low, high, orders = memo[key]
                 _fold(frame, edge + low, edge + high, orders)
                 continue
-            if len(memo) + len(stack) >= max_states or self.steps > max_states:
+            if len(memo) + len(stack) >= max_states or self.work > self.max_work:
                 raise _TooLarge
             stack.append([key, child_choices, 0, None, None, 0, edge])
         low, high, orders = memo[root]
         return cost + low, cost + high, orders
 
-    def run(self, initial: list[tuple], pick) -> int:
-        """Cost of one tie order; ``pick(types, end, skip)`` chooses a type index below ``end``, other than ``skip``."""
-        types = list(initial)
-        cost = 0
-        while len(types) > 1 or types[0][2] > 1:
-            batch = self._forced_batch(types)
-            if batch is not None:
-                cost += batch
-                continue
-            a = pick(types, self._end_of_tie(types, types[0][0]), -1)
-            b = pick(types, self._second_range(types, a), -1 if types[a][2] > 1 else a)
-            cost += self._merge(types, a, b)
-        return cost
 
 
-def _least(types: list[tuple], end: int, skip: int) -> int:
-    """Greedy: the type of least p-mass (the first, at equal mass)."""
-    return min((i for i in range(end) if i != skip), key=lambda i: types[i][1])
+def _order_cost(weights: list, masses: list[int], rule: str | np.random.Generator) -> int:
+    """Cost Σ merged p-mass of the Huffman order that breaks exact ties by a priority per node.
 
-
-def _most(types: list[tuple], end: int, skip: int) -> int:
-    """Greedy: the type of most p-mass (the first, at equal mass)."""
-    return max((i for i in range(end) if i != skip), key=lambda i: types[i][1])
-
-
-def _random_choice(rng: np.random.Generator):
-    """Uniformly random among the allowed types (a random tie order, seeded)."""
-
-    def pick(_types: list[tuple], end: int, skip: int) -> int:
-        index = int(rng.integers(end - (skip >= 0)))
-        return index + (0 <= skip <= index)
-
-    return pick
+    ``rule`` is ``"least"`` (the node of least p-mass first), ``"most"``, or a
+    seeded generator (a random priority per node).  A heap of (weight,
+    priority, serial, p-mass): O(n log n), for alphabets of any size.
+    """
+    n = len(weights)
+    if isinstance(rule, str):
+        sign = 1 if rule == "least" else -1
+        heap = [(w, sign * x, i, x) for i, (w, x) in enumerate(zip(weights, masses))]
+    else:
+        sign = 0
+        priorities = rule.random(2 * n - 1).tolist()
+        heap = [(w, priorities[i], i, x) for i, (w, x) in enumerate(zip(weights, masses))]
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    cost = 0
+    for node in range(n, 2 * n - 1):
+        weight_a, _, _, mass_a = pop(heap)
+        weight_b, _, _, mass_b = pop(heap)
+        mass = mass_a + mass_b
+        cost += mass
+        push(heap, (weight_a + weight_b, sign * mass if sign else priorities[node], node, mass))
+    return cost
 
 
 def _fold(frame: list, low: int, high: int, orders: int) -> None:
