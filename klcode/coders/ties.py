@@ -256,7 +256,7 @@ class _Search:
         for a in range(self._end_of_tie(types, types[0][0])):
             end = self._second_range(types, a)
             candidates += end
-            if self.work + candidates > self.max_work:
+            if candidates > 1 and self.work + candidates > self.max_work:  # forced merges always go on
                 raise _TooLarge
             for b in range(end):
                 if b != a or types[a][2] > 1:
@@ -330,6 +330,8 @@ class _Search:
                     _fold(stack[-1], frame[6] + frame[3], frame[6] + frame[4], frame[5])
                 continue
             frame[2] += 1
+            if self.work > self.max_work:
+                raise _TooLarge
             self.work += len(state) // 64
             child = list(state)
             edge = self._merge(child, *frame_choices[position])
