@@ -226,3 +226,22 @@ def test_every_estimate_lies_inside_the_exact_band(case, seed):
     assert exact.exact
     assert exact.contains(estimate.minimum_bits_per_token) and exact.contains(estimate.maximum_bits_per_token)
     assert estimate.canonical_bits_per_token == exact.canonical_bits_per_token
+
+
+@given(weights_and_p(st.lists(st.integers(0, 3), min_size=1, max_size=30).filter(any)))
+def test_canonical_cost_is_the_cost_of_klcodes_huffman_code(case):
+    q, p = case
+    band = huffman_tie_band(q, p, max_states=50, samples=5)
+    expected = HuffmanCode.from_weights(q).expected_bits_per_token(p)
+    assert band.canonical_bits_per_token == pytest.approx(expected, abs=1e-12)
+    assert band.contains(band.canonical_bits_per_token)
+
+
+def test_large_alphabet_without_ties_is_exact_and_quick():
+    rng = np.random.default_rng(11)
+    q = rng.random(20_000)
+    q /= q.sum()
+    p = rng.dirichlet(np.ones(20_000))
+    band = huffman_tie_band(q, p)
+    assert band.exact and band.tie_orders == 1
+    assert band.canonical_bits_per_token == pytest.approx(HuffmanCode.from_weights(q).expected_bits_per_token(p))

@@ -16,6 +16,10 @@ p-mass) to the cost, so L = Σ over merges of the merged p-mass.  Nodes of
 equal weight *and* equal p-mass are interchangeable; the search state is the
 multiset of (weight, p-mass) node types, with a multiplicity each.
 
+A first pass builds the canonical code on a heap and notes whether any of
+its steps had a choice; when none had, the band is that one point (exact, in
+O(n log n), for alphabets of any size).  Otherwise:
+
 - **Exact** (``exact=True``): a depth-first search over every tie choice,
   memoized on the state; runs of forced merges are followed without
   branching.  ``tie_orders`` counts the distinct merge orders, orders that
@@ -54,7 +58,6 @@ import numpy as np
 
 from ..distribution import SUM_TOLERANCE
 from ..errors import CodeError, DistributionError
-from .huffman import huffman_lengths
 
 __all__ = ["TieBand", "huffman_tie_band"]
 
@@ -117,6 +120,12 @@ def huffman_tie_band(
     (p = c / Σ c, exactly — with p ∝ q every tie order costs the same, and
     exact counts let the search see it).
 
+    ``max_states`` is the exact search's budget: memoized states, and about
+    5·max_states merges and pair choices (a failed search takes about a
+    second).  Past it, the band is an inner estimate over the canonical
+    order, two greedy orders and up to ``samples`` random orders drawn with
+    ``seed``.
+
     >>> band = huffman_tie_band(np.array([3, 2, 1]), np.array([0.2, 0.3, 0.5]))
     >>> (band.minimum_bits_per_token, band.maximum_bits_per_token, band.exact, band.tie_orders)
     (1.8, 1.8, True, 1)
@@ -131,13 +140,17 @@ def huffman_tie_band(
         infinite = float("inf")
         method = "p gives mass to ids q weighs 0: every code of q costs ∞"
         return TieBand(infinite, infinite, infinite, True, 1, method)
-    canonical_lengths = huffman_lengths(np.asarray(q_weights)).tolist()
-    canonical = sum(x * l for x, l in zip(p_integers, canonical_lengths))
+    leaf_weights, leaf_masses = [weights[i] for i in used], [p_integers[i] for i in used]
     if len(used) == 1:  # one symbol: a 1-bit codeword, nothing to tie
-        point = _bits(canonical, scale)
+        point = _bits(leaf_masses[0], scale)
         return TieBand(point, point, point, True, 1, "exact: one symbol, one code (a 1-bit codeword)")
-    initial = _initial_types([weights[i] for i in used], [p_integers[i] for i in used])
     search = _Search(tolerant)
+    canonical, tied = search.canonical(leaf_weights, leaf_masses)
+    if not tied:
+        point = _bits(canonical, scale)
+        method = f"exact: no tie to break, one Huffman code; {tie_test}"
+        return TieBand(point, point, point, True, 1, method)
+    initial = _initial_types(leaf_weights, leaf_masses)
     try:
         low, high, orders = search.exact(initial, max_states)
     except _TooLarge:
@@ -146,17 +159,16 @@ def huffman_tie_band(
         method = (
             f"exact: all {orders:,} tie orders explored (interchangeable nodes counted once); {tie_test}"
             if orders > 1
-            else f"exact: no tie to break, one Huffman code up to interchangeable nodes; {tie_test}"
+            else f"exact: ties only between interchangeable nodes (equal weight and p-mass), one cost; {tie_test}"
         )
         return TieBand(_bits(low, scale), _bits(high, scale), _bits(canonical, scale), True, orders, method)
     rng = np.random.default_rng(seed)
-    leaf_weights, leaf_masses = [weights[i] for i in used], [p_integers[i] for i in used]
     costs = [canonical, _order_cost(leaf_weights, leaf_masses, "least"), _order_cost(leaf_weights, leaf_masses, "most")]
     drawn = min(samples, _MAX_SAMPLE_MERGES // len(used))
     costs += [_order_cost(leaf_weights, leaf_masses, rng) for _ in range(drawn)]
     method = (
-        f"inner estimate (the true band contains it): more than {max_states:,} states for an exact search, so the "
-        f"band is taken over {len(costs):,} tie orders (canonical, greedy least and most p-mass, "
+        f"inner estimate (the true band contains it): the exact search passed its budget "
+        f"(max_states={max_states:,}), so the band is taken over {len(costs):,} tie orders (canonical, greedy least and most p-mass, "
         f"{drawn:,} random with seed {seed}); {tie_test}"
     )
     low, high = _bits(min(costs), scale), _bits(max(costs), scale)
@@ -238,10 +250,34 @@ class _Search:
         self.work = 0
         self.max_work = math.inf
 
+    def _tie_limit(self, weight):
+        """The heaviest weight tied with ``weight``."""
+        return weight * (1 + RELATIVE_TIE_TOLERANCE) if self.tolerant else weight
+
+    def canonical(self, weights: list, masses: list[int]) -> tuple[int, bool]:
+        """Cost of the canonical code (dahuffman's rule) and whether any step of it had a choice.
+
+        dahuffman's heap holds (weight, list of leaves) and compares equal
+        weights by the lists, that is by their first leaf id: (weight, first
+        leaf id) on a heap is the same order.  A step has a choice exactly when
+        the node after the two it merges is tied with the second of them.
+        """
+        heap = [(w, i, x) for i, (w, x) in enumerate(zip(weights, masses))]
+        heapq.heapify(heap)
+        pop, push = heapq.heappop, heapq.heappush
+        cost, tied = 0, False
+        while len(heap) > 1:
+            weight_a, first_leaf, mass_a = pop(heap)
+            weight_b, _, mass_b = pop(heap)
+            if heap and not tied:
+                tied = heap[0][0] <= self._tie_limit(weight_b)
+            cost += mass_a + mass_b
+            push(heap, (weight_a + weight_b, first_leaf, mass_a + mass_b))
+        return cost, tied
+
     def _end_of_tie(self, types: list[tuple], weight, start: int = 0) -> int:
         """Index after the last type whose weight is tied with ``weight`` (types before ``start`` are lighter)."""
-        limit = weight * (1 + RELATIVE_TIE_TOLERANCE) if self.tolerant else weight
-        return bisect_right(types, (limit, _ABOVE), start)
+        return bisect_right(types, (self._tie_limit(weight), _ABOVE), start)
 
     def _second_range(self, types: list[tuple], a: int) -> int:
         """End of the types the second node may come from, once one node of type a is taken."""
@@ -256,7 +292,7 @@ class _Search:
         for a in range(self._end_of_tie(types, types[0][0])):
             end = self._second_range(types, a)
             candidates += end
-            if candidates > 1 and self.work + candidates > self.max_work:  # forced merges always go on
+            if self.work + candidates > self.max_work:
                 raise _TooLarge
             for b in range(end):
                 if b != a or types[a][2] > 1:
@@ -289,7 +325,7 @@ class _Search:
             else:
                 types[index] = (weight, mass, count - 1)
         _add(types, weight_a + weight_b, mass_a + mass_b, 1)
-        self.work += 1
+        self.work += 1 + len(types) // 4096  # and the list's memmove
         return mass_a + mass_b
 
     def _advance(self, types: list[tuple]) -> tuple[int, list[tuple[int, int]]]:
