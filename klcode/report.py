@@ -22,6 +22,7 @@ from typing import Any
 from .compare import Comparison, Contribution
 from .converge import Convergence
 from .counts import Counts
+from .demos.base import Demo, DemoResult
 from .filestats import FileEntropy
 from .matrix import DivergenceMatrix
 from .measure import Measurement
@@ -555,3 +556,26 @@ def convergence_document(c: Convergence, unit: str = "bits", extra: dict | None 
         notes.append(f"codes of q use the effective model: {c.model}")
     data = {**(extra or {}), **jsonable(c, unit), "unit": unit}
     return Document("klcode converge", (by_samples, by_block), tuple(notes), data, unit=unit)
+
+
+# ------------------------------------------------------------------------ demo
+def demo_document(result: DemoResult, explain: bool = False, extra: dict | None = None) -> Document:
+    """The document of ``klcode demo NAME``: the numbers, the tables, and with ``explain`` the reasoning."""
+    tables = tuple(Table(t.title, t.header, t.rows) for t in result.tables)
+    notes = list(result.summary)
+    if explain:
+        notes += ["", "step by step:", *result.explanation]
+    data = {**(extra or {}), "demo": result.name, "title": result.title, "summary": list(result.summary),
+            **jsonable(result.data)}
+    if explain:
+        data["explanation"] = list(result.explanation)
+    return Document(f"klcode demo {result.name}: {result.title}", tables, tuple(notes), data)
+
+
+def demos_list_document(demos: dict[str, Demo]) -> Document:
+    """The document of ``klcode demo --list``."""
+    rows = tuple((d.name, d.lesson, d.parameters) for d in demos.values())
+    records = tuple({"name": d.name, "lesson": d.lesson, "parameters": d.parameters} for d in demos.values())
+    notes = ("run one with: klcode demo NAME [--explain] [--json] [--plot FILE.png]",)
+    return Document("klcode demos", (Table("", ("demo", "lesson", "parameters"), rows, records),), notes,
+                    {"demos": list(records)})
