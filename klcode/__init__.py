@@ -17,6 +17,8 @@ from .errors import (
     KlcodeError,
     UnseenSymbolError,
 )
+from .likelihood import likelihood_ratio
+from .measure import Measurement, UnseenPolicy, measure, measure_samples
 from .measures import (
     cross_entropy,
     entropy,
@@ -37,7 +39,9 @@ __all__ = [
     "HuffmanCode",
     "InputError",
     "KlcodeError",
+    "Measurement",
     "PrefixCode",
+    "UnseenPolicy",
     "UnseenSymbolError",
     "align",
     "cross_entropy",
@@ -45,6 +49,9 @@ __all__ = [
     "js_divergence",
     "kl_contributions",
     "kl_divergence",
+    "likelihood_ratio",
     "load_distribution",
+    "measure",
+    "measure_samples",
     "unseen_symbols",
 ]
