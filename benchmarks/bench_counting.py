@@ -32,33 +32,25 @@ from __future__ import annotations
 
 import argparse
 import codecs
-import gc
 import json
 import os
-import platform
 import re
 import shlex
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+if __package__:  # python -m benchmarks.bench_counting: make this folder's common importable as under python FILE
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-try:  # the package when installed (make bench), else the checkout this script lives in
-    import klcode  # noqa: F401
-except ModuleNotFoundError:  # pragma: no cover - depends on how the script is started
-    sys.path.insert(0, str(REPO_ROOT))
+import common  # noqa: E402 - importing common puts the checkout on sys.path when klcode is not installed
 
 from klcode.counts import Counts, count_corpus  # noqa: E402
 from klcode.tokenize import TokenizerSpec  # noqa: E402
@@ -95,27 +87,16 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], float | None], ...] = (
 )
 QUIET_JSON = ("--quiet", "--format", "json")
 GNU_TIME = Path("/usr/bin/time")
-DEFAULT_JSON = REPO_ROOT / "benchmarks" / "results" / "counting.json"
 DEFAULT_MEGABYTES = 100.0
 DEFAULT_MEMORY_MEGABYTES = 200.0
-DEFAULT_RUNS = 5
-MIN_RUNS = 5
-MB = 1_000_000
 #: Chunk size of the baselines: 4 MiB, as klcode reads.
 CHUNK = 1 << 22
 WORD = re.compile(r"\w+")
 LAST_NONWORD = re.compile(r".*\W", re.DOTALL)
-EXIT_VERIFICATION_FAILED = 2
-
-T = TypeVar("T")
-
-
-class VerificationError(RuntimeError):
-    """A count is empty or differs between runs or from its baseline, or a process failed."""
 
 
 @dataclass(frozen=True)
-class Timing:
+class Timing(common.RunStatistics):
     """Wall-clock seconds of counting one mode over all runs, on ``input_bytes`` bytes giving ``tokens`` tokens."""
 
     mode: str
@@ -126,21 +107,9 @@ class Timing:
     target_mb_per_s: float | None = None
 
     @property
-    def min_s(self) -> float:
-        return min(self.seconds)
-
-    @property
-    def median_s(self) -> float:
-        return statistics.median(self.seconds)
-
-    @property
-    def max_s(self) -> float:
-        return max(self.seconds)
-
-    @property
     def mb_per_s(self) -> float:
         """Input megabytes (10^6 bytes) per second, at the median time."""
-        return self.input_bytes / MB / self.median_s
+        return self.input_bytes / common.MB / self.median_s
 
     @property
     def tokens_per_s(self) -> float:
@@ -159,10 +128,7 @@ class Timing:
             "method": self.method,
             "input_bytes": self.input_bytes,
             "tokens": self.tokens,
-            "runs_s": list(self.seconds),
-            "min_s": self.min_s,
-            "median_s": self.median_s,
-            "max_s": self.max_s,
+            **self.runs_json(),
             "mb_per_s": self.mb_per_s,
             "tokens_per_s": self.tokens_per_s,
             "target_mb_per_s": self.target_mb_per_s,
@@ -184,7 +150,7 @@ class Memory:
     @property
     def max_rss_mb(self) -> float:
         """Maximum resident set size in MB (10^6 bytes); the tools report kilobytes of 1024 bytes."""
-        return self.max_rss_kb * 1024 / MB
+        return self.max_rss_kb * 1024 / common.MB
 
     @property
     def verdict(self) -> str:
@@ -205,25 +171,13 @@ class Memory:
 
 
 @dataclass(frozen=True)
-class CommandTiming:
+class CommandTiming(common.RunStatistics):
     """Wall-clock seconds of one whole klcode process over all runs."""
 
     name: str
     argv: tuple[str, ...]
     seconds: tuple[float, ...]
     target_s: float | None = None
-
-    @property
-    def min_s(self) -> float:
-        return min(self.seconds)
-
-    @property
-    def median_s(self) -> float:
-        return statistics.median(self.seconds)
-
-    @property
-    def max_s(self) -> float:
-        return max(self.seconds)
 
     @property
     def verdict(self) -> str:
@@ -235,44 +189,23 @@ class CommandTiming:
         return {
             "name": self.name,
             "command": shlex.join(self.argv),
-            "runs_s": list(self.seconds),
-            "min_s": self.min_s,
-            "median_s": self.median_s,
-            "max_s": self.max_s,
+            **self.runs_json(),
             "target_s": self.target_s,
             "verdict": self.verdict or None,
         }
 
 
 # ----------------------------------------------------------------------------- helpers
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def timed(work: Callable[[], T]) -> tuple[T, float]:
-    """Result of ``work()`` and its wall-clock seconds (garbage collected beforehand)."""
-    gc.collect()
-    start = time.perf_counter()
-    result = work()
-    return result, time.perf_counter() - start
-
-
-def check(condition: bool, message: str) -> None:
-    """Like assert, but never stripped by ``python -O``."""
-    if not condition:
-        raise VerificationError(message)
-
-
 def corpus_block() -> bytes:
     """The texts of :data:`CORPUS_FILES` concatenated (checked to be UTF-8)."""
-    block = b"".join((REPO_ROOT / name).read_bytes() for name in CORPUS_FILES)
+    block = common.concatenate(common.REPO_ROOT / name for name in CORPUS_FILES)
     block.decode("utf-8")  # raises if a non-UTF-8 file slipped in
     return block
 
 
 def write_data(path: Path, block: bytes, megabytes: float) -> int:
     """Write ``block`` repeated until at least ``megabytes`` MB to ``path``; the number of repeats."""
-    repeats = max(1, -(-int(megabytes * MB) // len(block)))  # ceiling division
+    repeats = common.repeats_for(len(block), megabytes)
     with open(path, "wb") as handle:
         handle.writelines(block for _ in range(repeats))
     return repeats
@@ -281,47 +214,12 @@ def write_data(path: Path, block: bytes, megabytes: float) -> int:
 def child_env() -> dict[str, str]:
     """The environment of the klcode processes: the repository root first on PYTHONPATH."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO_ROOT), env.get("PYTHONPATH"))))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(common.REPO_ROOT), env.get("PYTHONPATH"))))
     return env
 
 
 def klcode_argv(*arguments: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "klcode", *arguments, *QUIET_JSON)
-
-
-def package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def memory_total_gib() -> float | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024 / 2**30
-    except OSError:
-        pass
-    return None
-
-
-def machine_info() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or "unknown",
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "cpu_count": os.cpu_count(),
-        "memory_gib": memory_total_gib(),
-        "numpy": np.__version__,
-        "klcode": package_version("klcode"),
-        "gnu_time": str(GNU_TIME) if GNU_TIME.exists() else None,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv])),
-    }
 
 
 # ----------------------------------------------------------------------------- part 1: throughput
@@ -355,7 +253,7 @@ def baseline_words(path: Path) -> tuple[int, int]:
 
 
 def run_klcode(path: Path, mode: str) -> tuple[Counts, float]:
-    return timed(lambda: count_corpus([path], TokenizerSpec(kind=mode)))
+    return common.timed(lambda: count_corpus([path], TokenizerSpec(kind=mode)))
 
 
 def throughput(path: Path, runs: int) -> list[Timing]:
@@ -366,9 +264,9 @@ def throughput(path: Path, runs: int) -> list[Timing]:
     types: dict[str, int] = {}
 
     def record(key: tuple[str, str], count: int, elapsed: float) -> None:
-        check(count > 0, f"{key[1]} counted no {key[0]} tokens")
+        common.check(count > 0, f"{key[1]} counted no {key[0]} tokens")
         if key in tokens:
-            check(count == tokens[key], f"{key[1]} {key[0]}: {count:,} tokens, {tokens[key]:,} in the first run")
+            common.check(count == tokens[key], f"{key[1]} {key[0]}: {count:,} tokens, {tokens[key]:,} in the first run")
         tokens[key] = count
         seconds.setdefault(key, []).append(elapsed)
 
@@ -376,22 +274,22 @@ def throughput(path: Path, runs: int) -> list[Timing]:
         parts = []
         for mode in MODES:
             counts, elapsed = run_klcode(path, mode)
-            check(counts.input_bytes == size, f"klcode {mode}: read {counts.input_bytes:,} bytes of {size:,}")
-            check(types.setdefault(mode, counts.types) == counts.types, f"klcode {mode}: types differ between runs")
+            common.check(counts.input_bytes == size, f"klcode {mode}: read {counts.input_bytes:,} bytes of {size:,}")
+            common.check(types.setdefault(mode, counts.types) == counts.types, f"klcode {mode}: types differ between runs")
             record((mode, "klcode"), counts.total_tokens, elapsed)
             parts.append(f"{mode} {elapsed:.3f} s")
-        n_bytes, elapsed = timed(lambda: baseline_bytes(path))
+        n_bytes, elapsed = common.timed(lambda: baseline_bytes(path))
         record(("bytes", "np.bincount"), n_bytes, elapsed)
         parts.append(f"np.bincount {elapsed:.3f} s")
-        (n_words, n_types), elapsed = timed(lambda: baseline_words(path))
-        check(n_types == types["words"], f"re.findall found {n_types:,} word types, klcode {types['words']:,}")
+        (n_words, n_types), elapsed = common.timed(lambda: baseline_words(path))
+        common.check(n_types == types["words"], f"re.findall found {n_types:,} word types, klcode {types['words']:,}")
         record(("words", "re.findall+Counter"), n_words, elapsed)
         parts.append(f"re.findall+Counter {elapsed:.3f} s")
-        progress(f"[run {run}/{runs}] count {', '.join(parts)} (verified)")
+        common.progress(f"[run {run}/{runs}] count {', '.join(parts)} (verified)")
 
-    check(tokens["bytes", "klcode"] == size, f"klcode counted {tokens['bytes', 'klcode']:,} bytes of {size:,}")
+    common.check(tokens["bytes", "klcode"] == size, f"klcode counted {tokens['bytes', 'klcode']:,} bytes of {size:,}")
     for mode, baseline in (("bytes", "np.bincount"), ("words", "re.findall+Counter")):
-        check(
+        common.check(
             tokens[mode, "klcode"] == tokens[mode, baseline],
             f"{mode}: klcode counted {tokens[mode, 'klcode']:,} tokens, {baseline} {tokens[mode, baseline]:,}",
         )
@@ -425,18 +323,15 @@ def peak_memory(path: Path, mode: str, use_gnu_time: bool) -> Memory:
     else:
         wrapped = (sys.executable, "-c", _RUSAGE_WRAPPER, *argv)
         pattern, method = _WRAPPER_MAXRSS, "getrusage(RUSAGE_CHILDREN).ru_maxrss of a python -c wrapper"
-    gc.collect()
-    start = time.perf_counter()
-    done = subprocess.run(wrapped, capture_output=True, env=child_env(), cwd=REPO_ROOT, check=False)
-    wall = time.perf_counter() - start
+    done, wall = common.timed(lambda: subprocess.run(wrapped, capture_output=True, env=child_env(), cwd=common.REPO_ROOT, check=False))
     stderr = done.stderr.decode("utf-8", "replace")
-    check(done.returncode == 0, f"{shlex.join(argv)} exited with status {done.returncode}: {stderr.strip()[-500:]}")
+    common.check(done.returncode == 0, f"{shlex.join(argv)} exited with status {done.returncode}: {stderr.strip()[-500:]}")
     match = pattern.search(stderr)
-    check(match is not None, f"no peak memory in the output of {method}: {stderr.strip()[-500:]}")
+    common.check(match is not None, f"no peak memory in the output of {method}: {stderr.strip()[-500:]}")
     summary = json.loads(done.stdout)
     size = path.stat().st_size
-    check(summary.get("input_bytes") == size, f"klcode count {mode} read {summary.get('input_bytes')} bytes of {size:,}")
-    check(summary.get("total_tokens", 0) > 0, f"klcode count {mode} counted no tokens")
+    common.check(summary.get("input_bytes") == size, f"klcode count {mode} read {summary.get('input_bytes')} bytes of {size:,}")
+    common.check(summary.get("total_tokens", 0) > 0, f"klcode count {mode} counted no tokens")
     return Memory(mode, size, summary["total_tokens"], int(match.group(1)), wall, method)
 
 
@@ -447,37 +342,27 @@ def time_commands(runs: int) -> list[CommandTiming]:
     results = []
     for name, arguments, target in COMMANDS:
         argv = klcode_argv(*arguments)
-        first = subprocess.run(argv, capture_output=True, env=env, cwd=REPO_ROOT, check=False)
-        check(first.returncode == 0, f"{shlex.join(argv)} exited with status {first.returncode}: "
+        first = subprocess.run(argv, capture_output=True, env=env, cwd=common.REPO_ROOT, check=False)
+        common.check(first.returncode == 0, f"{shlex.join(argv)} exited with status {first.returncode}: "
               f"{first.stderr.decode('utf-8', 'replace').strip()[-500:]}")
-        check(bool(json.loads(first.stdout)), f"{shlex.join(argv)} printed an empty result")
+        common.check(bool(json.loads(first.stdout)), f"{shlex.join(argv)} printed an empty result")
         seconds = []
         for run in range(1, runs + 1):
-            done, elapsed = timed(
+            done, elapsed = common.timed(
                 lambda argv=argv: subprocess.run(
-                    argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT, check=False
+                    argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=common.REPO_ROOT, check=False
                 )
             )
-            check(done.returncode == 0, f"{shlex.join(argv)} exited with status {done.returncode}: "
+            common.check(done.returncode == 0, f"{shlex.join(argv)} exited with status {done.returncode}: "
                   f"{done.stderr.decode('utf-8', 'replace').strip()[-500:]}")
             seconds.append(elapsed)
-            progress(f"[run {run}/{runs}] {name}: {elapsed:.3f} s (exit 0)")
+            common.progress(f"[run {run}/{runs}] {name}: {elapsed:.3f} s (exit 0)")
         display = ("python", "-m", "klcode", *arguments, *QUIET_JSON)
         results.append(CommandTiming(name, display, tuple(seconds), target))
     return results
 
 
 # ----------------------------------------------------------------------------- report
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: set[int]) -> str:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"
-
-    rule = "|" + "|".join((":" if i in left else "-") + "-" * w + ("-" if i in left else ":") for i, w in enumerate(widths)) + "|"
-    return "\n".join([line(header), rule, *(line(row) for row in rows)])
-
-
 def build_report(results: dict[str, Any]) -> str:
     config = results["config"]
     lines = []
@@ -502,7 +387,7 @@ def build_report(results: dict[str, Any]) -> str:
             f"data: {len(CORPUS_FILES)} texts concatenated x{config['repeats']} = {config['input_bytes']:,} bytes "
             f"(token totals checked equal across runs and to the baselines)",
             "",
-            markdown_table(
+            common.markdown_table(
                 ("mode", "method", "Mtokens", "min s", "median s", "max s", "MB/s", "Mtokens/s", "target MB/s", "",
                  "vs baseline"),
                 rows, {0, 1, 9, 10},
@@ -513,7 +398,7 @@ def build_report(results: dict[str, Any]) -> str:
         memory = [Memory(**{k: m[k] for k in ("mode", "input_bytes", "tokens", "max_rss_kb", "wall_s", "method")})
                   for m in results["memory"]]
         rows = [
-            (m.mode, f"{m.input_bytes / MB:,.1f}", f"{m.max_rss_mb:,.1f}", f"< {TARGET_MAX_RSS_MB:g}", m.verdict,
+            (m.mode, f"{m.input_bytes / common.MB:,.1f}", f"{m.max_rss_mb:,.1f}", f"< {TARGET_MAX_RSS_MB:g}", m.verdict,
              f"{m.wall_s:.2f}")
             for m in memory
         ]
@@ -522,7 +407,7 @@ def build_report(results: dict[str, Any]) -> str:
             f"Peak memory of `python -m klcode count FILE --tokens MODE --quiet --format json`, "
             f"one process per mode, measured by {method}",
             "",
-            markdown_table(("mode", "input MB", "max RSS MB", "target MB", "", "wall s"), rows, {0, 4}),
+            common.markdown_table(("mode", "input MB", "max RSS MB", "target MB", "", "wall s"), rows, {0, 4}),
             "",
         ]
         if not config.get("gnu_time"):
@@ -539,7 +424,7 @@ def build_report(results: dict[str, Any]) -> str:
             f"Whole processes (`python -m klcode ... --quiet --format json`, stdout discarded, exit 0), "
             f"median of {config['runs']} runs",
             "",
-            markdown_table(("command", "min s", "median s", "max s", "target s", ""), rows, {0, 5}),
+            common.markdown_table(("command", "min s", "median s", "max s", "target s", ""), rows, {0, 5}),
             "",
         ]
         lines += [f"{c.name}: {shlex.join(c.argv)}" for c in commands]
@@ -548,29 +433,18 @@ def build_report(results: dict[str, Any]) -> str:
 
 # ----------------------------------------------------------------------------- main
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="bench_counting",
-        description=(
-            "Time klcode's token counting (bytes, chars, words) against plain numpy/re baselines, measure "
-            "the peak memory of 'klcode count' processes, and time whole 'klcode compare' and 'klcode matrix' "
-            "runs, each against its target. Every count is verified."
-        ),
-        epilog="Table on stdout, progress on stderr, figures and machine info in the JSON file.",
+    parser = common.make_parser(
+        "bench_counting",
+        "Time klcode's token counting (bytes, chars, words) against plain numpy/re baselines, measure "
+        "the peak memory of 'klcode count' processes, and time whole 'klcode compare' and 'klcode matrix' "
+        "runs, each against its target. Every count is verified.",
     )
-    parser.add_argument(
-        "--megabytes", type=float, default=DEFAULT_MEGABYTES,
-        help=f"size of the throughput data: the texts repeated until at least this many MB (10^6 bytes) "
-        f"(default {DEFAULT_MEGABYTES:g})",
-    )
+    common.add_megabytes(parser, DEFAULT_MEGABYTES, "size of the throughput data: the texts repeated until at least this many MB")
     parser.add_argument(
         "--memory-megabytes", type=float, default=DEFAULT_MEMORY_MEGABYTES,
         help=f"size of the data of the peak-memory processes, in MB (default {DEFAULT_MEMORY_MEGABYTES:g})",
     )
-    parser.add_argument(
-        "--runs", type=int, default=DEFAULT_RUNS,
-        help=f"timed runs of each count and each command, at least {MIN_RUNS}; the median is reported "
-        f"(default {DEFAULT_RUNS})",
-    )
+    common.add_runs(parser, "timed runs of each count and each command")
     parser.add_argument("--skip-throughput", action="store_true", help="do not time the counting in this process")
     parser.add_argument("--skip-memory", action="store_true", help="do not measure the peak memory of 'klcode count'")
     parser.add_argument("--skip-commands", action="store_true", help="do not time 'klcode compare' and 'klcode matrix'")
@@ -579,17 +453,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="write the generated data files into this directory (created) and keep them "
         "(default: a temporary directory, deleted at exit)",
     )
-    parser.add_argument(
-        "--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
-        help="where to write the JSON results; its directory is created "
-        "(default benchmarks/results/counting.json in the repository)",
-    )
+    common.add_json(parser, "counting")
     args = parser.parse_args(argv)
-    if args.runs < MIN_RUNS:
-        parser.error(f"--runs must be at least {MIN_RUNS} (got {args.runs})")
-    for option in ("megabytes", "memory_megabytes"):
-        if getattr(args, option) <= 0:
-            parser.error(f"--{option.replace('_', '-')} must be positive (got {getattr(args, option):g})")
+    common.validate_args(parser, args, ("megabytes", "memory_megabytes"))
     return args
 
 
@@ -598,10 +464,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     config: dict[str, Any] = {
         "corpus_files": list(CORPUS_FILES),
         "block_bytes": len(block),
-        "runs": args.runs,
-        "statistic": "median",
-        "timer": "time.perf_counter",
-        "mb": MB,
+        **common.timing_config(args.runs),
         "chunk_bytes_baselines": CHUNK,
         "gnu_time": str(GNU_TIME) if GNU_TIME.exists() else None,
         "verified": True,
@@ -619,7 +482,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     if not args.skip_throughput:
         path, repeats = data_file(args.megabytes)
         config.update(megabytes_requested=args.megabytes, repeats=repeats, input_bytes=path.stat().st_size)
-        progress(f"throughput data: {path} ({config['input_bytes']:,} bytes, {repeats} x {len(block):,}); "
+        common.progress(f"throughput data: {path} ({config['input_bytes']:,} bytes, {repeats} x {len(block):,}); "
                  f"runs: {args.runs}")
         results["throughput"] = [t.as_json() for t in throughput(path, args.runs)]
     if not args.skip_memory:
@@ -627,12 +490,12 @@ def benchmark(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         config.update(memory_megabytes_requested=args.memory_megabytes, memory_input_bytes=path.stat().st_size)
         use_gnu_time = GNU_TIME.exists()
         if not use_gnu_time:
-            progress(f"NOTE: {GNU_TIME} not found; measuring peak memory with getrusage(RUSAGE_CHILDREN) instead")
-        progress(f"memory data: {path} ({config['memory_input_bytes']:,} bytes)")
+            common.progress(f"NOTE: {GNU_TIME} not found; measuring peak memory with getrusage(RUSAGE_CHILDREN) instead")
+        common.progress(f"memory data: {path} ({config['memory_input_bytes']:,} bytes)")
         memory = []
         for mode in MODES:
             result = peak_memory(path, mode, use_gnu_time)
-            progress(f"[memory] count {mode}: max RSS {result.max_rss_mb:.1f} MB, {result.wall_s:.2f} s (exit 0)")
+            common.progress(f"[memory] count {mode}: max RSS {result.max_rss_mb:.1f} MB, {result.wall_s:.2f} s (exit 0)")
             memory.append(result.as_json())
         results["memory"] = memory
     if not args.skip_commands:
@@ -643,25 +506,21 @@ def benchmark(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.skip_throughput and args.skip_memory and args.skip_commands:
-        progress("nothing to do: every part is skipped")
+        common.progress("nothing to do: every part is skipped")
         return 0
     try:
         if args.keep_data is not None:
             args.keep_data.mkdir(parents=True, exist_ok=True)
             results = benchmark(args, args.keep_data)
-            progress(f"data kept in {args.keep_data}")
+            common.progress(f"data kept in {args.keep_data}")
         else:
             with tempfile.TemporaryDirectory(prefix="klcode-bench-") as folder:
                 results = benchmark(args, Path(folder))
-    except VerificationError as error:
-        progress(f"VERIFICATION FAILED: {error}")
-        return EXIT_VERIFICATION_FAILED
-    results = {"benchmark": results.pop("benchmark"), "machine": machine_info(), **results}
-    print(build_report(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    progress(f"results written to {args.json}")
-    return 0
+    except common.VerificationError as error:
+        return common.verification_failed(error)
+    machine = common.machine_info({"klcode": common.package_version("klcode"), "gnu_time": str(GNU_TIME) if GNU_TIME.exists() else None})
+    results = {"benchmark": results.pop("benchmark"), "machine": machine, **results}
+    return common.publish(build_report(results), results, args.json)
 
 
 if __name__ == "__main__":
