@@ -511,7 +511,10 @@ def rich_renderables(document: Document) -> list:
     for table in document.tables:
         rich = RichTable(title=Text(table.title) if table.title else None, title_justify="left")
         for i, name in enumerate(table.header):
-            rich.add_column(Text(name), justify="left" if i == 0 else "right", no_wrap=True)
+            widest = max((len(row[i]) for row in table.rows), default=0)
+            prose = widest > 40  # long text (a lesson, a description) wraps; numbers and names never do
+            rich.add_column(Text(name), justify="left" if i == 0 or prose else "right", no_wrap=not prose,
+                            ratio=1 if prose else None)
         for row in table.rows:
             rich.add_row(*(Text(cell) for cell in row))
         out.append(rich)
