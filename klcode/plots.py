@@ -6,7 +6,9 @@ matplotlib is imported inside the functions, never at module level, so
 object-oriented API (no pyplot, no global backend switch), so they render
 headless and leave the caller's matplotlib state alone.  Files are written
 atomically: a failed render never leaves a partial file, nor replaces an
-existing one.
+existing one.  :func:`heatmap_svg`, :func:`panels_svg` and
+:func:`dendrograms_svg` return the same figures as SVG text instead, for
+embedding in a report.
 
 >>> save_heatmap(np.zeros((2, 2)), ["a", "b"], "kl.pdf", title="KL", value_label="bits")
 Traceback (most recent call last):
@@ -16,6 +18,7 @@ klcode.errors.DataError: plot file must end in .png or .svg (got 'kl.pdf')
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +31,10 @@ from .cluster import Linkage
 from .errors import DataError, PlotUnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import BinaryIO
+
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: Colour of the cells (and dashed dendrogram links) whose value is +inf.
 INF_COLOUR = "#d62728"
@@ -38,6 +44,8 @@ COLOUR_MAP = "viridis"
 MAX_LABEL_CHARS = 40
 _FORMATS = {".png": "png", ".svg": "svg"}
 _PNG_DPI = 150
+#: Settings of every render: reproducible SVG ids, text kept as text, images embedded (self-contained SVG).
+_RENDER_RC = {"svg.hashsalt": "klcode", "svg.fonttype": "none", "svg.image_inline": True}
 
 
 def _matplotlib() -> Any:
@@ -48,6 +56,7 @@ def _matplotlib() -> Any:
         import matplotlib.figure  # noqa: F401  (loads the submodules the plots use)
         import matplotlib.lines  # noqa: F401
         import matplotlib.patches  # noqa: F401
+        import matplotlib.ticker  # noqa: F401
     except ImportError:
         raise PlotUnavailableError(
             "plotting needs matplotlib, which is not installed; install it with: pip install 'klcode[plot]'"
@@ -60,6 +69,34 @@ def _format(path: str | os.PathLike[str]) -> str:
     if suffix not in _FORMATS:
         raise DataError(f"plot file must end in .png or .svg (got {os.fspath(path)!r})")
     return _FORMATS[suffix]
+
+
+def _render(fig: Figure, file: BinaryIO, fmt: str) -> None:
+    """Write ``fig`` to ``file`` as ``fmt``; SVG is byte-for-byte reproducible (fixed hash salt, no date)."""
+    mpl = _matplotlib()
+    with mpl.rc_context(_RENDER_RC):
+        fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata={"Date": None} if fmt == "svg" else {})
+
+
+def _save(fig: Figure, path: str | os.PathLike[str], fmt: str) -> None:
+    write_atomically(path, lambda file: _render(fig, file, fmt))
+
+
+def _svg_text(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    _render(fig, buffer, "svg")
+    return buffer.getvalue().decode("utf-8")
+
+
+def _label_layout(n: int) -> tuple[float, float]:
+    """(length in inches of an axis of ``n`` labels, their font size in points): fonts shrink to 4 pt as n grows."""
+    side = float(np.clip(n * 0.14, 3.5, 16.0))
+    return side, float(np.clip(side / n * 72 * 0.8, 4.0, 9.0))
+
+
+def _label_room(names: Sequence[str], font: float) -> float:
+    """Inches taken by the longest of ``names`` at ``font`` points."""
+    return max(len(s) for s in names) * font * 0.62 / 72 + 0.15
 
 
 def _heatmap_matrix(matrix: np.ndarray, labels: Sequence[str], linkage: Linkage | None) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -114,8 +151,8 @@ def _draw_dendrogram(ax: Axes, linkage: Linkage, side: str, inf_height: float) -
 
 
 def _heatmap_figure(matrix: np.ndarray, labels: tuple[str, ...], title: str, value_label: str,
-                    linkage: Linkage | None) -> Any:
-    """The heatmap as a matplotlib Figure (not attached to pyplot)."""
+                    linkage: Linkage | None) -> Figure:
+    """The heatmap as a matplotlib Figure (not attached to pyplot); see :func:`save_heatmap`."""
     mpl = _matplotlib()
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -129,9 +166,8 @@ def _heatmap_figure(matrix: np.ndarray, labels: tuple[str, ...], title: str, val
     finite_values = shown[~infinite]
 
     # Layout in inches: [left dendrogram] heatmap [row labels] colour bar; title, [top dendrogram] above, column labels below.
-    side = float(np.clip(n * 0.14, 3.5, 16.0))
-    font = float(np.clip(side / n * 72 * 0.8, 4.0, 9.0))
-    label_room = max(len(s) for s in names) * font * 0.62 / 72 + 0.15
+    side, font = _label_layout(n)
+    label_room = _label_room(names, font)
     tree = float(np.clip(side * 0.2, 0.8, 2.0)) if linkage is not None else 0.0
     pad, gap, title_room, bar, bar_room = 0.2, 0.05, 0.45, 0.18, 1.0
     left_room = tree + gap if linkage is not None else label_room  # row labels go right of a dendrogram, else left
@@ -198,11 +234,18 @@ def save_heatmap(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathL
     """
     fmt = _format(path)
     matrix, labels = _heatmap_matrix(matrix, labels, linkage)
-    mpl = _matplotlib()
-    with mpl.rc_context({"svg.hashsalt": "klcode", "svg.fonttype": "none"}):
-        fig = _heatmap_figure(matrix, labels, title, value_label, linkage)
-        metadata = {"Date": None} if fmt == "svg" else {}
-        write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata=metadata))
+    _save(_heatmap_figure(matrix, labels, title, value_label, linkage), path, fmt)
+
+
+def heatmap_svg(matrix: np.ndarray, labels: Sequence[str], *, title: str, value_label: str,
+                linkage: Linkage | None = None) -> str:
+    """The heatmap of :func:`save_heatmap` as an SVG document (text), reproducible and self-contained.
+
+    The cells are one embedded PNG image; labels and titles stay SVG text.
+    Raises :class:`PlotUnavailableError` without matplotlib.
+    """
+    matrix, labels = _heatmap_matrix(matrix, labels, linkage)
+    return _svg_text(_heatmap_figure(matrix, labels, title, value_label, linkage))
 
 
 @dataclass(frozen=True)
@@ -223,6 +266,32 @@ class Panel:
                 raise DataError(f"series {label!r} has {len(values)} values for {len(self.x)} x values")
 
 
+def _panels_figure(panels: Sequence[Panel], title: str) -> Figure:
+    """The panels side by side as a matplotlib Figure (not attached to pyplot); see :func:`save_panels`."""
+    if not panels:
+        raise DataError("a plot needs at least one panel (got none)")
+    _matplotlib()
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.5 * len(panels), 4.2), layout="constrained")
+    fig.suptitle(title)
+    for ax, panel in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels):
+        x = np.asarray(panel.x, dtype=np.float64)
+        for label, values in panel.series.items():
+            y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            ax.plot(x, y, marker="o", markersize=3, label=label)
+        for label, value in panel.references.items():
+            ax.axhline(value, linestyle="--", linewidth=1, color="black" if "KL" in label else "grey", label=label)
+        if panel.log_x:
+            ax.set_xscale("log")
+        ax.set_title(panel.title, fontsize=10)
+        ax.set_xlabel(panel.x_label)
+        ax.set_ylabel(panel.y_label)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
 def save_panels(panels: Sequence[Panel], path: str | os.PathLike[str], *, title: str) -> None:
     """Line plots side by side, one per :class:`Panel`, written to ``path`` (.png or .svg), atomically.
 
@@ -230,27 +299,86 @@ def save_panels(panels: Sequence[Panel], path: str | os.PathLike[str], *, title:
     labelled in the legend.  Raises :class:`PlotUnavailableError` without matplotlib.
     """
     fmt = _format(path)
-    if not panels:
-        raise DataError("a plot needs at least one panel (got none)")
-    mpl = _matplotlib()
-    from matplotlib.figure import Figure
+    _save(_panels_figure(panels, title), path, fmt)
 
-    with mpl.rc_context({"svg.hashsalt": "klcode", "svg.fonttype": "none"}):
-        fig = Figure(figsize=(5.5 * len(panels), 4.2), layout="constrained")
-        fig.suptitle(title)
-        for ax, panel in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels):
-            x = np.asarray(panel.x, dtype=np.float64)
-            for label, values in panel.series.items():
-                y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-                ax.plot(x, y, marker="o", markersize=3, label=label)
-            for label, value in panel.references.items():
-                ax.axhline(value, linestyle="--", linewidth=1, color="black" if "KL" in label else "grey", label=label)
-            if panel.log_x:
-                ax.set_xscale("log")
-            ax.set_title(panel.title, fontsize=10)
-            ax.set_xlabel(panel.x_label)
-            ax.set_ylabel(panel.y_label)
-            ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=8)
-        metadata = {"Date": None} if fmt == "svg" else {}
-        write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=_PNG_DPI, metadata=metadata))
+
+def panels_svg(panels: Sequence[Panel], *, title: str) -> str:
+    """The panels of :func:`save_panels` as an SVG document (text), reproducible.
+
+    Raises :class:`PlotUnavailableError` without matplotlib.
+    """
+    return _svg_text(_panels_figure(panels, title))
+
+
+def _dendrograms_figure(trees: Sequence[tuple[str, Linkage]], title: str) -> Figure:
+    """Horizontal dendrograms side by side (root left, labelled leaves right), as a matplotlib Figure."""
+    if isinstance(trees, tuple) and len(trees) == 2 and isinstance(trees[0], str):
+        raise DataError("trees must be a sequence of (title, Linkage) pairs (got one pair; wrap it in a list)")
+    if not trees:
+        raise DataError("a figure needs at least one tree (got none)")
+    for k, tree in enumerate(trees):
+        if not (isinstance(tree, tuple) and len(tree) == 2 and isinstance(tree[0], str)
+                and isinstance(tree[1], Linkage)):
+            raise DataError(f"trees must be (title, Linkage) pairs (got {tree!r} at position {k})")
+    _matplotlib()
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    # Layout in inches: title, then per tree [dendrogram][leaf labels] side by side, top-aligned; height axis below.
+    layouts = []
+    for _, linkage in trees:
+        names = [_short(linkage.labels[k]) for k in linkage.order]
+        side, font = _label_layout(len(names))
+        layouts.append((names, side, font, _label_room(names, font), float(np.clip(side * 0.45, 2.0, 4.0))))
+    any_infinite = any(not np.isfinite(h) for _, linkage in trees for _, _, h, _ in linkage.merges)
+    pad, gap, title_room, subtitle_room, axis_room = 0.2, 0.35, 0.45, 0.3, 0.55
+    note_room = 0.3 if any_infinite else 0.0
+    tallest = max(side for _, side, _, _, _ in layouts)
+    width = pad + sum(tree_w + room for _, _, _, room, tree_w in layouts) + gap * (len(trees) - 1) + pad
+    height = pad + title_room + subtitle_room + tallest + axis_room + note_room + pad
+
+    fig = Figure(figsize=(width, height))
+    top = height - pad - title_room - subtitle_room
+    x = pad
+    for (tree_title, linkage), (names, side, font, room, tree_w) in zip(trees, layouts):
+        ax = fig.add_axes([x / width, (top - side) / height, tree_w / width, side / height])
+        inf_height = _inf_height(linkage)
+        _draw_dendrogram(ax, linkage, "left", inf_height)
+        ax.set_axis_on()  # the leaf labels and the height axis of a stand-alone dendrogram
+        for spine in ("top", "right", "left"):
+            ax.spines[spine].set_visible(False)
+        ax.spines["bottom"].set_linewidth(0.5)
+        ax.set_yticks(range(len(names)), labels=names, fontsize=font)
+        ax.yaxis.tick_right()
+        ax.tick_params(axis="y", length=0, pad=2)
+        ax.tick_params(axis="x", labelsize=7, length=2, width=0.5, pad=1)
+        finite = [h for _, _, h, _ in linkage.merges if np.isfinite(h)]
+        if len(finite) < len(linkage.merges):  # merges at ∞ are drawn at inf_height: label that tick ∞
+            highest = max(finite, default=0.0)
+            ticks = [float(t) for t in MaxNLocator(4).tick_values(0, highest) if 0 <= t <= highest * (1 + 1e-9)]
+            ax.set_xticks([*ticks, inf_height], labels=[f"{t:g}" for t in ticks] + ["∞"])
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.set_xlabel("merge height", fontsize=7, labelpad=2)
+        ax.set_title(tree_title, fontsize=10, pad=6)
+        x += tree_w + room + gap
+    if any_infinite:
+        fig.legend(handles=[Line2D([], [], color=INF_COLOUR, linestyle="dashed", linewidth=0.8, label="merge at ∞")],
+                   loc="lower left", fontsize=8, frameon=False, borderaxespad=0,
+                   bbox_to_anchor=(pad / width, pad / height))
+    fig.text(0.5, 1 - (pad + title_room / 2) / height, title, ha="center", va="center", fontsize=11)
+    return fig
+
+
+def dendrograms_svg(trees: Sequence[tuple[str, Linkage]], *, title: str) -> str:
+    """Dendrograms side by side, one per ``(title, linkage)`` pair, as an SVG document (text), reproducible.
+
+    Each is horizontal: the root on the left, the leaves in ``linkage.order``
+    top to bottom with their labels on the right (fonts shrink with the number
+    of leaves, down to 4 pt; labels over 40 characters are shortened), merge
+    heights on the axis below; merges at ∞ are dashed red, a fifth above the
+    highest finite merge, on a tick labelled ∞.  Raises
+    :class:`PlotUnavailableError` without matplotlib.
+    """
+    return _svg_text(_dendrograms_figure(trees, title))

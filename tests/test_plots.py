@@ -1,4 +1,4 @@
-"""Plots: PNG and SVG files, reproducible SVG, bad suffixes, missing matplotlib, atomic writes."""
+"""Plots: PNG and SVG files, SVG text, reproducible SVG, bad suffixes, missing matplotlib, atomic writes."""
 
 import os
 import re
@@ -10,7 +10,15 @@ import pytest
 
 from klcode.cluster import average_linkage, symmetric_distances
 from klcode.errors import DataError, KlcodeError, OutputError
-from klcode.plots import PlotUnavailableError, save_heatmap
+from klcode.plots import (
+    Panel,
+    PlotUnavailableError,
+    dendrograms_svg,
+    heatmap_svg,
+    panels_svg,
+    save_heatmap,
+    save_panels,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MISSING_MESSAGE = "plotting needs matplotlib, which is not installed; install it with: pip install 'klcode[plot]'"
@@ -147,3 +155,124 @@ def test_unwritable_destination_is_an_input_error(tmp_path):
     with pytest.raises(OutputError, match="^cannot write .*taken.png"):
         save_heatmap(np.zeros((2, 2)), ["a", "b"], tmp_path / "taken.png", title="t", value_label="v")
     assert sorted(os.listdir(tmp_path)) == ["taken.png"]
+
+
+# ------------------------------------------------------------------ SVG text for reports
+SVG_LIMIT = 1_500_000  # bytes: a report embeds several figures
+
+
+def _panels():
+    return [
+        Panel(title="loss by size", x_label="n", y_label="bits", x=(1.0, 10.0, 100.0),
+              series={"estimate": (2.0, None, 1.1)}, references={"true KL": 1.0}, log_x=True),
+        Panel(title="second panel", x_label="k", y_label="count", x=(0.0, 1.0), series={"a": (1.0, 2.0)}),
+    ]
+
+
+def _is_svg(text):
+    return isinstance(text, str) and text.lstrip().startswith(("<?xml", "<svg")) and text.rstrip().endswith("</svg>")
+
+
+def test_heatmap_svg_is_the_saved_svg_as_text(tmp_path):
+    m = _divergences(5)
+    labels = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    linkage = average_linkage(symmetric_distances(m), labels)
+    text = heatmap_svg(m, labels, title="five texts", value_label="bits", linkage=linkage)
+    assert _is_svg(text)
+    assert re.findall(r">(" + "|".join(labels) + r")<", text) == list(linkage.ordered_labels) * 2
+    assert "five texts" in text and "bits" in text and "∞ (2 cells)" in text
+    assert text == heatmap_svg(m, labels, title="five texts", value_label="bits", linkage=linkage)
+    save_heatmap(m, labels, tmp_path / "kl.svg", title="five texts", value_label="bits", linkage=linkage)
+    assert (tmp_path / "kl.svg").read_text(encoding="utf-8") == text
+    plain = heatmap_svg(np.array([[0.0, 1.0], [2.0, 0.0]]), ["zz_first", "aa_second"], title="t", value_label="v")
+    assert plain.index("zz_first") < plain.index("aa_second")
+
+
+def test_panels_svg_is_the_saved_svg_as_text(tmp_path):
+    text = panels_svg(_panels(), title="two panels")
+    assert _is_svg(text)
+    for word in ("two panels", "loss by size", "second panel", "estimate", "true KL", "count"):
+        assert word in text
+    assert text == panels_svg(_panels(), title="two panels")
+    save_panels(_panels(), tmp_path / "p.svg", title="two panels")
+    assert (tmp_path / "p.svg").read_text(encoding="utf-8") == text
+    save_panels(_panels(), tmp_path / "p.png", title="two panels")
+    assert (tmp_path / "p.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert sorted(os.listdir(tmp_path)) == ["p.png", "p.svg"]
+
+
+def test_dendrograms_svg_labels_every_leaf_of_every_tree_and_stays_small():
+    labels = _labels(48)
+    first = average_linkage(symmetric_distances(_divergences(48, seed=1)), labels)  # merges at ∞
+    second_matrix = _divergences(48, seed=2)
+    second_matrix[0, 1:3] = 1.0
+    second = average_linkage(symmetric_distances(second_matrix), labels)
+    trees = [("order 1 & co", first), ("order 3", second)]
+    text = dendrograms_svg(trees, title="48 texts clustered")
+    assert _is_svg(text)
+    assert "48 texts clustered" in text and "order 1 &amp; co" in text and "order 3" in text
+    shown = re.findall(r">(text_\d\d)<", text)
+    assert shown == list(first.ordered_labels) + list(second.ordered_labels)  # top to bottom, tree by tree
+    assert "merge at ∞" in text and ">∞<" in text
+    assert text == dendrograms_svg(trees, title="48 texts clustered")
+    assert len(text.encode()) < SVG_LIMIT
+    finite_only = dendrograms_svg([("order 3", second)], title="one tree")
+    assert "merge at ∞" not in finite_only and re.findall(r">(text_\d\d)<", finite_only) == list(second.ordered_labels)
+
+
+def test_48_by_48_heatmap_svg_is_small_and_embeds_its_cells_as_one_image():
+    m = _divergences(48)
+    labels = _labels(48)
+    text = heatmap_svg(m, labels, title="t", value_label="v", linkage=average_linkage(symmetric_distances(m), labels))
+    assert len(text.encode()) < SVG_LIMIT
+    assert "data:image/png;base64," in text  # the cells are one embedded image ...
+    assert text.count("<path") < 48 * 48  # ... not one path per cell
+
+
+def test_dendrograms_of_one_leaf_and_of_all_infinite_merges_render():
+    infinite = np.full((3, 3), np.inf)
+    np.fill_diagonal(infinite, 0)
+    trees = [("solo", average_linkage(np.zeros((1, 1)), ["only"])),
+             ("apart", average_linkage(infinite, ["a", "b", "c"])),
+             ("equal", average_linkage(np.zeros((2, 2)), ["x", "y"]))]
+    text = dendrograms_svg(trees, title="edges")
+    assert _is_svg(text) and all(f">{word}<" in text for word in ("only", "a", "b", "c", "x", "y", "solo", "apart"))
+
+
+@pytest.mark.parametrize(
+    ("trees", "message"),
+    [
+        ([], "a figure needs at least one tree (got none)"),
+        (("t", average_linkage(np.zeros((1, 1)), ["a"])),
+         "trees must be a sequence of (title, Linkage) pairs (got one pair; wrap it in a list)"),
+        ([("t", "not a tree")], "trees must be (title, Linkage) pairs (got ('t', 'not a tree') at position 0)"),
+    ],
+)
+def test_bad_trees_are_rejected(trees, message):
+    with pytest.raises(DataError) as info:
+        dendrograms_svg(trees, title="t")
+    assert str(info.value) == message
+
+
+def test_no_panels_are_rejected():
+    with pytest.raises(DataError, match=r"^a plot needs at least one panel \(got none\)$"):
+        panels_svg([], title="t")
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: heatmap_svg(np.zeros((2, 2)), ["a", "b"], title="t", value_label="v"),
+        lambda: panels_svg(_panels(), title="t"),
+        lambda: dendrograms_svg([("t", average_linkage(np.zeros((2, 2)), ["a", "b"]))], title="t"),
+        lambda: save_panels(_panels(), "never-written.png", title="t"),
+    ],
+    ids=["heatmap_svg", "panels_svg", "dendrograms_svg", "save_panels"],
+)
+def test_svg_text_without_matplotlib_raises_plot_unavailable(monkeypatch, tmp_path, draw):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(PlotUnavailableError) as info:
+        draw()
+    assert str(info.value) == MISSING_MESSAGE
+    assert not list(tmp_path.iterdir())
