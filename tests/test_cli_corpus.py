@@ -171,3 +171,26 @@ def test_stdin_as_a_corpus():
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["a"] == "stdin" and doc["a_stream"] == "text" and doc["a_coded_with_b"]["q_code"]["roundtrip"] == "verified"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["report", "a.txt", "-o", "r.pdf"], "klcode: usage error: -o must end in .html or .md (got 'r.pdf') (see 'klcode report --help')"),
+        (["report", "-", "-o", "r.html"],
+         "klcode: usage error: report reads each corpus several times, so it cannot read stdin (-) (see 'klcode report --help')"),
+    ],
+)
+def test_report_usage_errors(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == "" and err == message + "\n"
+
+
+def test_markdown_report_from_the_command_line(capsys, tmp_path):
+    target = tmp_path / "r.md"
+    code, out, err = run(capsys, "report", UDHR / "dan.txt", UDHR / "nob.txt", UDHR / "fin.txt", "-o", target,
+                         "--tokens", "chars", "--quiet")
+    assert code == 0 and out == "" and err == ""
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# klcode report") and "dan" in text and "data:image/svg+xml;base64," in text
+    assert "http://" not in text and "https://" not in text
