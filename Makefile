@@ -1,6 +1,7 @@
-# The two commands of the README:
-#   make run   - set up .venv and run klcode on texts of the bundled corpora (bytes, then chars)
+# The commands of the README:
+#   make run   - set up .venv and run klcode on the bundled corpora (compare, the UDHR matrix)
 #   make test  - set up .venv (with the test extras) and the browser of the report test, run the whole test suite
+#   make bench - set up .venv and run every benchmark: python -m benchmarks (about 10 minutes)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -33,9 +34,7 @@ browser:
 	  else echo "chromium is not installed (and this is not root): the browser test will be skipped"; fi; }
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_huffman.py
-	$(BIN)/python benchmarks/bench_counting.py
-	$(BIN)/python benchmarks/bench_coders.py
+	$(BIN)/python -m benchmarks
 
 bench-counting: $(STAMP)
 	$(BIN)/python benchmarks/bench_counting.py

@@ -11,14 +11,18 @@ package is not installed, the checkout this file lives in goes first on
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import gc
 import json
 import os
 import platform
 import shlex
 import statistics
+import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -162,6 +166,44 @@ def memory_total_gib() -> float | None:
     return None
 
 
+def lzma_version() -> str:
+    """The version of the liblzma ctypes finds (the lzma module does not expose its own), or "unknown"."""
+    name = ctypes.util.find_library("lzma")
+    if not name:
+        return "unknown"
+    try:
+        library = ctypes.CDLL(name)
+        library.lzma_version_string.restype = ctypes.c_char_p
+        return library.lzma_version_string().decode("ascii")
+    except (OSError, AttributeError):
+        return "unknown"
+
+
+#: The distributions whose versions :func:`library_versions` reports (klcode and the libraries it is timed against).
+LIBRARIES = ("klcode", "bitarray", "dahuffman", "constriction", "zstandard")
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of klcode, bitarray, dahuffman, constriction, zstandard, zlib and liblzma ("unknown" if absent)."""
+    return {
+        **{name: package_version(name) for name in LIBRARIES},
+        "zlib": zlib.ZLIB_RUNTIME_VERSION,
+        "liblzma": lzma_version(),
+    }
+
+
+def git_commit() -> str | None:
+    """The short commit of the checkout (with "-dirty" when files differ from it), or None outside a git checkout."""
+    try:
+        commit = subprocess.run(("git", "rev-parse", "--short", "HEAD"), cwd=REPO_ROOT, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(("git", "status", "--porcelain", "--untracked-files=no"), cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "") if commit else None
+
+
 def machine_info(versions: Mapping[str, Any], *, memory: bool = True) -> dict[str, Any]:
     """Platform, Python, CPU count, memory (if ``memory``), numpy and ``versions``, date (UTC) and command line."""
     info: dict[str, Any] = {
@@ -271,6 +313,38 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: s
 
     rule = "|" + "|".join((":" if i in left else "-") + "-" * w + ("-" if i in left else ":") for i, w in enumerate(widths)) + "|"
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def table(key: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], left: Iterable[int] = (0,),
+          notes: Sequence[str] = (), source: str | None = None) -> dict[str, Any]:
+    """A table as JSON-ready data, the form of the ``tables`` list of ``python -m benchmarks``.
+
+    ``{"id", "title", "columns", "align", "rows", "notes", "source"}``: ``id``
+    a short stable name (``key``); every cell a string, already formatted;
+    ``align`` is "left" or "right" per column (the columns in ``left`` are
+    left-aligned); ``notes`` are Markdown paragraphs shown under the table;
+    ``source`` names the benchmark the figures come from.
+    """
+    left = set(left)
+    for row in rows:
+        if len(row) != len(columns):
+            raise ValueError(f"table {title!r}: a row has {len(row)} cells for {len(columns)} columns")
+    return {
+        "id": key,
+        "title": title,
+        "columns": list(columns),
+        "align": ["left" if i in left else "right" for i in range(len(columns))],
+        "rows": [[str(cell) for cell in row] for row in rows],
+        "notes": list(notes),
+        "source": source,
+    }
+
+
+def render_table(data: Mapping[str, Any], heading: str = "###") -> str:
+    """A table made by :func:`table` as Markdown: the title as a heading, the table, then each note a paragraph."""
+    left = {i for i, align in enumerate(data["align"]) if align == "left"}
+    parts = [f"{heading} {data['title']}", markdown_table(data["columns"], data["rows"], left), *data.get("notes", ())]
+    return "\n\n".join(parts)
 
 
 def publish(report: str, results: Mapping[str, Any], path: Path) -> int:

@@ -411,7 +411,25 @@ def _bench_tables(name: str, value: Any) -> list[Table]:
     return [Table(key, name, ("value",), ((format_value(value, None),),))]
 
 
+def _benchmark_summary_section(bench: dict) -> Section:
+    """The tables of ``python -m benchmarks`` (schema klcode-benchmarks/1): title, columns, rows, notes."""
+    machine = bench.get("machine", {})
+    memory = machine.get("memory_gib")
+    memory = f"{memory:.0f}" if isinstance(memory, (int, float)) else "?"
+    tables = tuple(
+        Table(f"bench-{_slug(str(t.get('id', t.get('title', 'table'))))}", str(t.get("title", "")),
+              tuple(str(c) for c in t.get("columns", ())), tuple(tuple(str(cell) for cell in row) for row in t.get("rows", ())))
+        for t in bench["tables"]
+    )
+    notes = tuple(str(note) for t in bench["tables"] for note in t.get("notes", ()))
+    taken = (f"Taken on {bench.get('date', 'an unknown date')} with `{bench.get('display_command', 'python -m benchmarks')}` "
+             f"on {machine.get('cpu_count', '?')} cores, {memory} GiB, Python {machine.get('python', '?')}.")
+    return Section("benchmarks", "Benchmarks", (taken,), tables, notes)
+
+
 def _benchmarks_section(bench: dict) -> Section:
+    if isinstance(bench, dict) and isinstance(bench.get("tables"), list):
+        return _benchmark_summary_section(bench)
     title = str(bench.get("benchmark", "benchmarks")) if isinstance(bench, dict) else "benchmarks"
     tables = _bench_tables(title, bench)
     seen: dict[str, int] = {}

@@ -336,3 +336,20 @@ def test_inline_svg_prefixes_ids_and_drops_namespaces():
     ids = re.findall(r'\bid="([^"]+)"', inline)
     assert ids and all(i.startswith("f-") for i in ids)
     assert all(ref.startswith("f-") for ref in re.findall(r"url\(#([^)]+)\)", inline))
+
+
+def test_benchmark_tables_of_python_m_benchmarks_are_rendered(tmp_path):
+    from klcode.corpusreport import build_report
+    from klcode.htmlreport import render_html, render_markdown
+
+    udhr = Path(__file__).resolve().parent.parent / "corpora" / "udhr"
+    report = build_report([str(udhr / "dan.txt"), str(udhr / "nob.txt")], tokenizations=("bytes",), matrix_tokens="bytes")
+    bench = {"schema": "klcode-benchmarks/1", "date": "2026-11-21T07:48:24+00:00", "display_command": "python -m benchmarks",
+             "machine": {"cpu_count": 2, "memory_gib": 23.54, "python": "3.11.7"},
+             "tables": [{"id": "libraries", "title": "Libraries", "columns": ["contender", "MB/s"],
+                         "rows": [["klcode huffman", "87.4"], ["dahuffman", "7.1"]], "notes": ["MB = 10^6 bytes."]}]}
+    html, markdown = render_html(report, bench=bench), render_markdown(report, bench=bench)
+    for text in (html, markdown):
+        assert "Libraries" in text and "87.4" in text and "dahuffman" in text and "MB = 10^6 bytes." in text
+        assert "on 2 cores, 24 GiB, Python 3.11.7" in text
+    assert 'id="benchmarks"' in html and 'id="bench-libraries"' in html
