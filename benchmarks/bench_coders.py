@@ -26,8 +26,6 @@ machine's description to a JSON file (``benchmarks/results/coders.json``).
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import sys
 import zlib
 from collections.abc import Sequence
@@ -83,20 +81,7 @@ BYTE_ALPHABET = 256
 def coders_machine_info() -> dict[str, Any]:
     """The machine, with the versions of the coders' libraries."""
     versions = {name: common.package_version(name) for name in ("klcode", "bitarray", "constriction", "zstandard")}
-    return common.machine_info({**versions, "zlib": zlib.ZLIB_RUNTIME_VERSION, "liblzma": lzma_version()})
-
-
-def lzma_version() -> str:
-    """The version of the liblzma ctypes finds (the lzma module does not expose its own), or "unknown"."""
-    name = ctypes.util.find_library("lzma")
-    if not name:
-        return "unknown"
-    try:
-        library = ctypes.CDLL(name)
-        library.lzma_version_string.restype = ctypes.c_char_p
-        return library.lzma_version_string().decode("ascii")
-    except (OSError, AttributeError):
-        return "unknown"
+    return common.machine_info({**versions, "zlib": zlib.ZLIB_RUNTIME_VERSION, "liblzma": common.lzma_version()})
 
 
 def estimate_seconds(labels: Sequence[str], megabytes: float, runs: int) -> float:
