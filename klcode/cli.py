@@ -167,8 +167,12 @@ def _input_bytes(paths: Sequence[str]) -> int | None:
 
 
 @contextlib.contextmanager
-def _progress(description: str, total: int | None, quiet: bool, unit: str = "bytes") -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on stderr when stderr is a terminal (and not --quiet); else no callback."""
+def _progress(description: str, total: Callable[[], int | None], quiet: bool,
+              unit: str = "bytes") -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr when stderr is a terminal (and not --quiet); else no callback.
+
+    ``total()`` is asked only when a bar is shown (it may walk directories).
+    """
     if quiet or not sys.stderr.isatty():
         yield None
         return
@@ -185,14 +189,14 @@ def _progress(description: str, total: int | None, quiet: bool, unit: str = "byt
     amount = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
     with Progress(TextColumn("{task.description}"), BarColumn(), amount, TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=total)
+        task = bar.add_task(description, total=total())
         yield lambda n: bar.advance(task, n)
 
 
 def _load(paths: Sequence[str], spec: TokenizerSpec, quiet: bool, label: str | None = None):
     from .inputs import load_corpus
 
-    with _progress(f"reading {label or ', '.join(paths)}", _input_bytes(paths), quiet) as progress:
+    with _progress(f"reading {label or ', '.join(paths)}", lambda: _input_bytes(paths), quiet) as progress:
         return load_corpus(paths, spec, progress=progress, label=label)
 
 
@@ -361,7 +365,7 @@ def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lowe
     groups = _corpus_paths(paths)
     corpora = [_load(group, spec, quiet) for group in groups]
     n = len(corpora)
-    with _progress("coding pairs", n * (n - 1), quiet, unit="pairs") as progress:
+    with _progress("coding pairs", lambda: n * (n - 1), quiet, unit="pairs") as progress:
         result = divergence_matrix(corpora, policy=policy, verify=not no_verify, progress=progress)
     if plot is not None:
         _plot_matrix(result, plot, unit)
@@ -409,7 +413,7 @@ def entropy(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, low
     results = []
     for source in expand_sources(list(paths)):
         corpus = _load([source.path], spec, quiet, label=source.label)
-        with _progress(f"compressing {source.label}", _input_bytes([source.path]) if compressors else 0, quiet) as progress:
+        with _progress(f"compressing {source.label}", lambda: _input_bytes([source.path]), quiet or not compressors) as progress:
             results.append(file_entropy(corpus, verify=not no_verify, compressors=compressors, progress=progress,
                                         coders=coders))
     extra = {"command": "entropy", "paths": list(paths), "tokenizer_settings": spec.to_dict()}

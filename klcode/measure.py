@@ -41,7 +41,6 @@ from .measures import (
     cross_entropy_kernel,
     entropy_kernel,
     js_divergence,
-    kl_divergence,
     kl_kernel,
 )
 from .tokenize import symbol_label
@@ -292,6 +291,7 @@ def measure(
     else:
         excess = q_result.measured_bits_per_token - p_result.measured_bits_per_token
     dyadic = np.ldexp(1.0, -q_code.lengths_bits[: p.size]) * q_code.has_codeword()[: p.size]
+    effective_kl = kl_kernel(pa, model.probabilities)
     labels = tuple(symbol_label(s) for s in p.symbols)
     return Measurement(
         stream=stream_kind,
@@ -302,12 +302,12 @@ def measure(
         q_support_size=q.support_size,
         entropy_bits_per_token=entropy_bits,
         cross_entropy_bits_per_token=cross_entropy_kernel(pa, qa),
-        kl_bits_per_token=kl_divergence(p, q),
-        kl_reverse_bits_per_token=kl_divergence(q, p),
+        kl_bits_per_token=kl_kernel(pa, qa),
+        kl_reverse_bits_per_token=kl_kernel(qa, pa),
         js_bits_per_token=js_divergence(p, q),
         model=model.description,
         effective_cross_entropy_bits_per_token=cross_entropy_kernel(pa, model.probabilities),
-        effective_kl_bits_per_token=kl_kernel(pa, model.probabilities),
+        effective_kl_bits_per_token=effective_kl,
         p_code=p_result,
         q_code=q_result,
         measured_excess_bits_per_token=excess,
@@ -321,7 +321,7 @@ def measure(
         p_codewords=tuple(p_code.codeword(i) for i in range(p.size)),
         q_codewords=tuple(q_code.codeword(i) for i in range(p.size)),
         coders=_coder_results(coders, extra, all_coders, totals, roundtrip, pa, stream,
-                              p_result, q_result, kl_kernel(pa, model.probabilities)),
+                              p_result, q_result, effective_kl),
         tie_band=None if model.unseen is not None else _tie_band(q, pa),
     )
 
