@@ -30,6 +30,12 @@ def has_line(lines, pattern: str) -> bool:
     return any(re.search(pattern, line) for line in lines)
 
 
+def assert_has_lines(lines, *patterns: str) -> None:
+    """Assert, pattern by pattern, that some line matches it."""
+    for pattern in patterns:
+        assert has_line(lines, pattern), pattern
+
+
 # ------------------------------------------------------------------ registration
 @pytest.mark.parametrize("name", MODULES)
 def test_registered_with_documented_parameters(name):
@@ -98,16 +104,19 @@ def test_coin_accepts_bernoulli_specs_and_n():
 def test_coin_explain_lines(default):
     result = default["coin"]
     lines, data = result.explanation, result.data
-    assert has_line(lines, r"^1\. Flip the true coin .* 100,000 times with seed 0: 49,902 heads and 50,098 tails\.$")
-    assert has_line(lines, r"log2 P\(obs\|p\) = .* = -100,000\.0, i\.e\. P\(obs\|p\) = 2\^-100,000\.0 = 10\^-30,103\.0")
-    assert has_line(lines, re.escape(f"(P(obs|q)/P(obs|p))^(1/N) = 2^({data['log2_ratio_bits']:,.1f}/100,000) "
-                                     f"= {data['normalized_ratio_per_flip']:.4f}"))
-    assert has_line(lines, r"per-flip ratio to 2\^−KL = 0\.6000")
-    assert has_line(lines, r"^\s+T\s+0\.5000\s+0\.1000\s+1\.0000\s+3\.3219\s+1\s+1\s+1\.1610$")
-    assert has_line(lines, r"KL\(p‖q\) = 0\.7370 bits = 0\.5108 nats per flip")
-    assert has_line(lines, r"p's code spent 100,000 bits, q's code 100,000 bits .* excess 0\.0000 bits/flip although KL = 0\.7370")
-    assert has_line(lines, r"only complete prefix code on two symbols is \{0, 1\}")
-    assert has_line(lines, r"k=12: 0\.7647")
+    assert_has_lines(
+        lines,
+        r"^1\. Flip the true coin .* 100,000 times with seed 0: 49,902 heads and 50,098 tails\.$",
+        r"log2 P\(obs\|p\) = .* = -100,000\.0, i\.e\. P\(obs\|p\) = 2\^-100,000\.0 = 10\^-30,103\.0",
+        re.escape(f"(P(obs|q)/P(obs|p))^(1/N) = 2^({data['log2_ratio_bits']:,.1f}/100,000) "
+                   f"= {data['normalized_ratio_per_flip']:.4f}"),
+        r"per-flip ratio to 2\^−KL = 0\.6000",
+        r"^\s+T\s+0\.5000\s+0\.1000\s+1\.0000\s+3\.3219\s+1\s+1\s+1\.1610$",
+        r"KL\(p‖q\) = 0\.7370 bits = 0\.5108 nats per flip",
+        r"p's code spent 100,000 bits, q's code 100,000 bits .* excess 0\.0000 bits/flip although KL = 0\.7370",
+        r"only complete prefix code on two symbols is \{0, 1\}",
+        r"k=12: 0\.7647",
+    )
 
 
 def test_coin_summary_has_the_headline(default):
@@ -147,15 +156,18 @@ def test_binomial_two_directions_measured(default):
 
 def test_binomial_explain_lines(default):
     lines = default["binomial"].explanation
-    assert has_line(lines, r"So KL\(p‖q\) = 0\.0853 nats = 0\.1231 bits\.$")
-    assert has_line(lines, r"So KL\(q‖p\) = 0\.0975 nats = 0\.1406 bits\.$")
-    assert has_line(lines, re.escape("0.36·ln(0.36/0.3333) + 0.48·ln(0.48/0.3333) + 0.16·ln(0.16/0.3333) "
-                                     "= 0.0277 + 0.1750 − 0.1174 = 0.0853 nats"))
-    assert has_line(lines, r"^\s+1\s+0\.4800\s+0\.3333\s+1\.0589\s+1\.5850\s+1\s+2\s+0\.2525$")
-    assert has_line(lines, r"^\s+2\s+0\.3333\s+0\.1600\s+1\.5850\s+2\.6439\s+1\s+2\s+0\.3530$")
-    assert has_line(lines, r"^\s+Σ q·\s+1\s+1\.6667\s+1\.6667\s+0\.1406$")
-    assert has_line(lines, r"anywhere in \[1\.5200, 1\.8400\] bits")
-    assert has_line(lines, r"^10\. Why asymmetric: .*0\.0853 against 0\.0975 nats\.$")
+    assert_has_lines(
+        lines,
+        r"So KL\(p‖q\) = 0\.0853 nats = 0\.1231 bits\.$",
+        r"So KL\(q‖p\) = 0\.0975 nats = 0\.1406 bits\.$",
+        re.escape("0.36·ln(0.36/0.3333) + 0.48·ln(0.48/0.3333) + 0.16·ln(0.16/0.3333) "
+                  "= 0.0277 + 0.1750 − 0.1174 = 0.0853 nats"),
+        r"^\s+1\s+0\.4800\s+0\.3333\s+1\.0589\s+1\.5850\s+1\s+2\s+0\.2525$",
+        r"^\s+2\s+0\.3333\s+0\.1600\s+1\.5850\s+2\.6439\s+1\s+2\s+0\.3530$",
+        r"^\s+Σ q·\s+1\s+1\.6667\s+1\.6667\s+0\.1406$",
+        r"anywhere in \[1\.5200, 1\.8400\] bits",
+        r"^10\. Why asymmetric: .*0\.0853 against 0\.0975 nats\.$",
+    )
 
 
 def test_binomial_other_distributions():
@@ -212,13 +224,16 @@ def test_worms_measured_codes_and_theta_curve(default):
 
 def test_worms_explain_lines(default):
     lines = default["worms"].explanation
-    assert has_line(lines, r"Σ k·p\(k\) = 5\.44\. .* θ = 5\.44/10 = 0\.544")
-    assert has_line(lines, r"KL\(p‖uniform\) = .* = 0\.1972 bits = 0\.1367 nats per worm")
-    assert has_line(lines, r"KL\(p‖binomial\) = .* = 0\.6165 bits = 0\.4273 nats per worm")
-    assert has_line(lines, r"^\s+10\s+0\.0700\s+0\.0023\s+3\.8365\s+8\.7832\s+4\s+8\s+0\.3463$")
-    assert has_line(lines, r"Verdict: the uniform wastes fewer bits, by formula \(0\.1972 < 0\.6165 bits per worm\)")
-    assert has_line(lines, r"minimum on a 0\.001 grid is at θ = 0\.544, exactly the moment-matched mean/10 = 0\.544")
-    assert has_line(lines, r"≈ 0\.338 nats .* ≈ 0\.477 nats .* KL\(p‖uniform\) = 0\.1367 nats")
+    assert_has_lines(
+        lines,
+        r"Σ k·p\(k\) = 5\.44\. .* θ = 5\.44/10 = 0\.544",
+        r"KL\(p‖uniform\) = .* = 0\.1972 bits = 0\.1367 nats per worm",
+        r"KL\(p‖binomial\) = .* = 0\.6165 bits = 0\.4273 nats per worm",
+        r"^\s+10\s+0\.0700\s+0\.0023\s+3\.8365\s+8\.7832\s+4\s+8\s+0\.3463$",
+        r"Verdict: the uniform wastes fewer bits, by formula \(0\.1972 < 0\.6165 bits per worm\)",
+        r"minimum on a 0\.001 grid is at θ = 0\.544, exactly the moment-matched mean/10 = 0\.544",
+        r"≈ 0\.338 nats .* ≈ 0\.477 nats .* KL\(p‖uniform\) = 0\.1367 nats",
+    )
     assert lines[-1].split(". ", 1)[1].startswith("Why: KL(p‖q) is the expected number of extra bits")
 
 
@@ -273,13 +288,16 @@ def test_infinite_policies_measured(default):
 
 def test_infinite_explain_lines(default):
     lines = default["infinite"].explanation
-    assert has_line(lines, r"c: 0\.2·log2\(0\.2/0\) = ∞\. One infinite term is enough: KL\(p‖q\) = ∞ "
-                           r"\(unseen by q: c, p-mass 0\.2\)")
-    assert has_line(lines, r"^\s+c\s+0\.2000\s+0\.0000\s+2\.3219\s+∞\s+2\s+—\s+∞$")
-    assert has_line(lines, r"lengths a: 1, b: 1, c: —\)\. Encoding the 100,000 sampled tokens .* fails")
-    assert has_line(lines, r"The best ε is the unseen p-mass, 0\.2: .* There KL\(p‖q'\) = 0\.0015 bits")
-    assert has_line(lines, r"α = 1: q' = \(0\.538, 0\.385, 0\.077\), KL\(p‖q'\) = 0\.1147")
-    assert has_line(lines, r"Why ∞: .* a single observation of c refutes q for good")
+    assert_has_lines(
+        lines,
+        r"c: 0\.2·log2\(0\.2/0\) = ∞\. One infinite term is enough: KL\(p‖q\) = ∞ "
+        r"\(unseen by q: c, p-mass 0\.2\)",
+        r"^\s+c\s+0\.2000\s+0\.0000\s+2\.3219\s+∞\s+2\s+—\s+∞$",
+        r"lengths a: 1, b: 1, c: —\)\. Encoding the 100,000 sampled tokens .* fails",
+        r"The best ε is the unseen p-mass, 0\.2: .* There KL\(p‖q'\) = 0\.0015 bits",
+        r"α = 1: q' = \(0\.538, 0\.385, 0\.077\), KL\(p‖q'\) = 0\.1147",
+        r"Why ∞: .* a single observation of c refutes q for good",
+    )
 
 
 def test_infinite_without_counts_skips_add_k(tmp_path):

@@ -28,6 +28,14 @@ def run(name: str, **options) -> object:
     return DEMOS[name].run(DemoOptions(**options))
 
 
+def raised(error_type: type, name: str, **options) -> Exception:
+    """The error ``error_type`` that running demo ``name`` raises; its message is one line."""
+    with pytest.raises(error_type) as error:
+        run(name, **options)
+    assert "\n" not in str(error.value)
+    return error.value
+
+
 def line(result, prefix: str) -> str:
     """The one explanation line starting with ``prefix``."""
     found = [text for text in result.explanation if text.startswith(prefix)]
@@ -167,9 +175,7 @@ def test_recoding_other_texts_from_another_directory(tmp_path, monkeypatch):
     ({"q": "missing.txt"}, "--q: no file 'missing.txt'"),
 ])
 def test_recoding_errors_are_one_line(options, message):
-    with pytest.raises(DataError) as error:
-        run("recoding", **options)
-    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+    assert str(raised(DataError, "recoding", **options)).startswith(message)
 
 
 # ------------------------------------------------------------------ gaussians
@@ -259,9 +265,7 @@ def test_gaussians_a_start_between_the_modes_stays_between():
     ({"q": "nan,1"}, "--q must be two numbers A,B"),
 ])
 def test_gaussians_errors_are_one_line(options, message):
-    with pytest.raises(DataError) as error:
-        run("gaussians", **options)
-    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+    assert str(raised(DataError, "gaussians", **options)).startswith(message)
 
 
 # ------------------------------------------------------------------ cross-entropy
@@ -335,7 +339,6 @@ def test_cross_entropy_errors_are_one_line(options, error_type, message, tmp_pat
         path = tmp_path / "letters.json"
         path.write_text(json.dumps({"a": 0.5, "b": 0.5}))
         options = {"p": str(path)}
-    with pytest.raises(error_type) as error:
-        run("cross-entropy", **options)
-    assert isinstance(error.value, KlcodeError)
-    assert message in str(error.value) and "\n" not in str(error.value)
+    error = raised(error_type, "cross-entropy", **options)
+    assert isinstance(error, KlcodeError)
+    assert message in str(error)

@@ -18,7 +18,7 @@ import numpy as np
 from ..coders import PrefixCode
 from ..distribution import Distribution, align, parse_distribution
 from ..errors import DataError, DistributionError, InputError
-from ..measures import kl_contributions_kernel
+from ..measures import kl_contributions_kernel, kl_kernel
 from ..plots import Panel
 from ..tokenize import symbol_label
 
@@ -89,27 +89,28 @@ def symbol_table(p: Distribution, q: Distribution, p_code: PrefixCode, q_code: P
     ('0', '0.5000', '0.2500', '1.0000', '2.0000', '1', '1', '0.5000')
     """
     p, q = align(p, q)
+    pa, qa = p.probabilities, q.probabilities
+    contributions = kl_contributions_kernel(pa, qa)
     rows = []
     for i, symbol in enumerate(p.symbols):
-        pi, qi = float(p.probabilities[i]), float(q.probabilities[i])
-        contribution = 0.0 if pi == 0 else (math.inf if qi == 0 else pi * math.log2(pi / qi))
+        pi, qi = float(pa[i]), float(qa[i])
         rows.append((
             symbol_label(symbol), f"{pi:.4f}", f"{qi:.4f}",
             bits(-math.log2(pi)) if pi > 0 else "∞", bits(-math.log2(qi)) if qi > 0 else "∞",
             str(int(p_code.lengths_bits[i])) if p_code.lengths_bits[i] else "—",
             str(int(q_code.lengths_bits[i])) if i < q_code.size and q_code.lengths_bits[i] else "—",
-            bits(contribution),
+            bits(float(contributions[i])),
         ))
-    pa = p.probabilities
     l_p = float(pa @ p_code.lengths_bits[: p.size])
     l_q = q_code.expected_bits_per_token(np.pad(pa, (0, max(0, q_code.size - p.size))))
-    kl = sum(float(pa[i]) * math.log2(float(pa[i]) / float(q.probabilities[i])) if q.probabilities[i] > 0 else math.inf
-             for i in range(p.size) if pa[i] > 0)
+    kl = kl_kernel(pa, qa)
     rows.append(("Σ p·", "1", "", "", "", bits(l_p), bits(l_q), bits(kl)))
     header = ("x", "p(x)", "q(x)", "−log2 p", "−log2 q", "l_p (code of p)", "l_q (code of q)", "p·log2(p/q)")
     return DemoTable(title, header, tuple(rows))
 
 
+#: Nats in one bit (a KL in bits times this is the KL in nats).
+NATS_PER_BIT = math.log(2)
 #: Rows of the symbol-by-symbol table before the "rest" line.
 TOP_SYMBOLS = 12
 #: Largest block alphabet the demos build (block codes stay quick to build and print).

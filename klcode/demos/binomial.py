@@ -28,6 +28,7 @@ from ..plots import Panel
 from ..tokenize import symbol_label
 from . import register
 from .base import (
+    NATS_PER_BIT,
     Demo,
     DemoOptions,
     DemoResult,
@@ -41,7 +42,6 @@ from .base import (
 )
 
 DEFAULT_SAMPLES = 100_000
-NATS_PER_BIT = math.log(2)
 
 PARAMETERS = (
     "--p SPEC (the true distribution: binomial:N,P, uniform:N, bernoulli:P or a JSON file; default binomial:2,0.4) "

@@ -33,11 +33,13 @@ from ..measures import entropy, kl_divergence
 from ..plots import Panel
 from . import register
 from .base import (
+    NATS_PER_BIT,
     Demo,
     DemoOptions,
     DemoResult,
     DemoTable,
     bits,
+    largest_block,
     symbol_table,
     table_lines,
 )
@@ -50,7 +52,6 @@ MAX_BLOCK = 12
 #: Checkpoints of the likelihood path per decade of N.
 POINTS_PER_DECADE = 6
 SIDES = ("T", "H")
-NATS_PER_BIT = math.log(2)
 
 PARAMETERS = (
     f"--p TRUE_BIAS (P(heads) of the true coin, a number in [0, 1] or bernoulli:X; default {DEFAULT_P}) "
@@ -128,9 +129,8 @@ def run(options: DemoOptions) -> DemoResult:
     # ---- the coding angle: codes of p and of q, one flip, k flips, and ANS, on the same flips
     stream = TokenStream.from_array(flips, 2)
     support = max(p.support_size, q.support_size)
-    largest_block = max(k for k in range(1, MAX_BLOCK + 1) if support**k <= 2**MAX_BLOCK)
     blocks = []
-    for k in range(1, largest_block + 1):
+    for k in range(1, largest_block(support, limit=2**MAX_BLOCK, cap=MAX_BLOCK) + 1):
         spec = CoderSpec("huffman", block=k)
         p_coder, q_coder = build_coder(spec, p.probabilities), build_coder(spec, q.probabilities)
         (p_bits, q_bits), _ = encode_stream([p_coder, q_coder], stream, verify=True)

@@ -48,6 +48,7 @@ from ..measures import entropy_kernel
 from ..plots import Panel
 from . import register
 from .base import (
+    NATS_PER_BIT,
     TOP_SYMBOLS,
     Demo,
     DemoOptions,
@@ -73,7 +74,7 @@ SEARCH_TOLERANCE = 1e-10
 #: The profile curves: μ points and log σ points.
 PROFILE_MU_POINTS = 81
 PROFILE_SIGMA_POINTS = 121
-LOG2_E = 1 / math.log(2)
+LOG2_E = 1 / NATS_PER_BIT
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from ..plots import Panel
 from ..tokenize import symbol_label
 from . import register
 from .base import (
+    NATS_PER_BIT,
     Demo,
     DemoOptions,
     DemoResult,
@@ -50,7 +51,6 @@ DEFAULT_SAMPLES = 100_000
 ESCAPE_PROBABILITIES = (0.001, 0.01, 0.05, 0.1, 0.3, 0.5)
 #: Add-k smoothing constants measured.
 ALPHAS = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 20.0, 100.0)
-NATS_PER_BIT = math.log(2)
 
 PARAMETERS = (
     "--p SPEC (the true distribution: a JSON file or a family spec; default {\"a\": 0.5, \"b\": 0.3, \"c\": 0.2}) "

@@ -31,6 +31,7 @@ from ..measures import entropy, kl_contributions, kl_divergence, unseen_symbols
 from ..plots import Panel
 from . import register
 from .base import (
+    NATS_PER_BIT,
     Demo,
     DemoOptions,
     DemoResult,
@@ -52,7 +53,6 @@ THETA_RANGE = (0.3, 0.8)
 THETA_STEP = 0.01
 #: Resolution of the grid search for the minimizing θ (checked against the closed form mean/N).
 THETA_GRID_RESOLUTION = 0.001
-NATS_PER_BIT = math.log(2)
 
 PARAMETERS = (
     "--p SPEC (the observed distribution over 0..N teeth: a JSON file {\"0\": p0, ..., \"N\": pN} or a family "
