@@ -83,6 +83,7 @@ import numpy as np
 
 from ..distribution import SUM_TOLERANCE, Distribution
 from ..errors import CodeError, CoderUnavailableError, DecodeError
+from ._checks import checked_ids
 from .base import Coder, Encoded
 
 #: Fixed-point precision of constriction's default categorical model: q̃(x) = f(x) / 2^24.
@@ -216,15 +217,9 @@ class AnsCoder(Coder):
 
         Raises :class:`CodeError` for an id outside the alphabet or with q = 0.
         """
-        ids = np.asarray(ids)
-        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-            raise CodeError(f"ids must be a 1-D integer array (got dtype {ids.dtype}, shape {ids.shape})")
+        ids = checked_ids(ids, self.size, "the ans coder's alphabet")
         if ids.size == 0:
             return Encoded(np.zeros(0, dtype=np.uint32), 0, 0)
-        lowest, highest = int(ids.min()), int(ids.max())
-        if lowest < 0 or highest >= self.size:
-            bad = lowest if lowest < 0 else highest
-            raise CodeError(f"id {bad} is outside the ans coder's alphabet of {self.size} ids")
         coder = self._constriction.stream.stack.AnsCoder(np.array(_INITIAL_WORDS, dtype=np.uint32))
         starts = range(0, ids.size, CHUNK_TOKENS)
         for start in reversed(starts):  # a stack: push the last chunk first

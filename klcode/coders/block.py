@@ -48,6 +48,7 @@ from bitarray import bitarray
 
 from ..distribution import SUM_TOLERANCE, Distribution
 from ..errors import CodeError
+from ._checks import checked_ids
 from .base import Coder, Encoded
 from .huffman import huffman_lengths
 from .limited import _checked_limit, length_limited_lengths
@@ -197,16 +198,10 @@ class BlockCoder(Coder):
     # ----------------------------------------------------------- encode / decode
     def encode(self, ids: np.ndarray) -> Encoded:
         """Encode ids: ⌊n/k⌋ blocks with the code of q^k, then the n mod k tail tokens with the code of q."""
-        ids = np.asarray(ids)
-        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-            raise CodeError(f"ids must be a 1-D integer array (got dtype {ids.dtype}, shape {ids.shape})")
+        ids = checked_ids(ids, self.size)
         n, k = int(ids.size), self.block_size
         if n == 0:
             return Encoded(BlockBits(bitarray(endian="big"), bitarray(endian="big")), 0, 0)
-        lowest, highest = int(ids.min()), int(ids.max())
-        if lowest < 0 or highest >= self.size:
-            bad = lowest if lowest < 0 else highest
-            raise CodeError(f"id {bad} is outside the code's alphabet of {self.size} ids")
         positions = self._index[ids]
         if (positions < 0).any():
             unseen = np.unique(ids[positions < 0])

@@ -32,6 +32,7 @@ import zlib
 import numpy as np
 
 from ..errors import CodeError, CoderUnavailableError, DecodeError
+from ._checks import checked_ids
 from .base import Coder, Encoded
 
 #: The compressors klcode knows, in the order they are shown.
@@ -161,14 +162,7 @@ class CompressorCoder(Coder):
 
     def encode(self, ids: np.ndarray) -> Encoded:
         """Serialize the ids (see the module docstring) and compress them; n_bits = 8 × compressed bytes."""
-        ids = np.asarray(ids)
-        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-            raise CodeError(f"ids must be a 1-D integer array (got dtype {ids.dtype}, shape {ids.shape})")
-        if ids.size:
-            lowest, highest = int(ids.min()), int(ids.max())
-            if lowest < 0 or highest >= self.alphabet_size:
-                bad = lowest if lowest < 0 else highest
-                raise CodeError(f"id {bad} is outside the {self.name} coder's alphabet of {self.alphabet_size} ids")
+        ids = checked_ids(ids, self.alphabet_size, f"the {self.name} coder's alphabet")
         serialized = np.ascontiguousarray(ids, dtype=self.dtype)
         payload = compress_bytes(self.name, memoryview(serialized).cast("B"))
         return Encoded(payload, 8 * len(payload), int(ids.size))

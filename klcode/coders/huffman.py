@@ -31,7 +31,7 @@ import numpy as np
 from dahuffman import HuffmanCodec
 
 from ..distribution import Distribution
-from ..errors import CodeError
+from ._checks import checked_weights
 from .prefix import PrefixCode
 
 TIE_RULE = (
@@ -46,16 +46,7 @@ def huffman_lengths(weights: np.ndarray) -> np.ndarray:
     >>> huffman_lengths(np.array([4, 2, 1, 1, 0])).tolist()
     [1, 2, 3, 3, 0]
     """
-    weights = np.asarray(weights)
-    if weights.ndim != 1 or weights.size == 0:
-        raise CodeError(f"Huffman weights must be a non-empty 1-D array (got shape {weights.shape})")
-    if weights.dtype.kind == "f" and not np.isfinite(weights).all():
-        raise CodeError("Huffman weights must be finite (got a NaN or infinite weight)")
-    if (weights < 0).any():
-        raise CodeError(f"Huffman weights must not be negative (got {weights[weights < 0][0]})")
-    used = np.flatnonzero(weights > 0)
-    if used.size == 0:
-        raise CodeError("a Huffman code needs at least one positive weight (got all zero)")
+    weights, used = checked_weights(weights, "Huffman", numbers_only=False)
     lengths = np.zeros(weights.size, dtype=np.int64)
     if used.size == 1:
         lengths[used[0]] = 1

@@ -37,6 +37,7 @@ import numpy as np
 
 from ..distribution import Distribution
 from ..errors import CodeError
+from ._checks import checked_weights
 from .prefix import PrefixCode
 
 __all__ = ["LimitedHuffmanCode", "length_limited_lengths"]
@@ -56,19 +57,8 @@ def length_limited_lengths(weights: np.ndarray, max_length_bits: int) -> np.ndar
     klcode.errors.CodeError: no prefix code gives 7 symbols codewords of at most 2 bits (needs --max-length >= 3)
     """
     limit = _checked_limit(max_length_bits)
-    weights = np.asarray(weights)
-    if weights.ndim != 1 or weights.size == 0:
-        raise CodeError(f"length-limited Huffman weights must be a non-empty 1-D array (got shape {weights.shape})")
-    if weights.dtype.kind not in "iuf":
-        raise CodeError(f"length-limited Huffman weights must be numbers (got dtype {weights.dtype})")
-    if weights.dtype.kind == "f" and not np.isfinite(weights).all():
-        raise CodeError("length-limited Huffman weights must be finite (got a NaN or infinite weight)")
-    if (weights < 0).any():
-        raise CodeError(f"length-limited Huffman weights must not be negative (got {weights[weights < 0][0]})")
-    used = np.flatnonzero(weights > 0)
+    weights, used = checked_weights(weights, "length-limited Huffman")
     n = int(used.size)
-    if n == 0:
-        raise CodeError("a length-limited Huffman code needs at least one positive weight (got all zero)")
     needed = max(1, (n - 1).bit_length())
     if limit < needed:
         raise CodeError(

@@ -24,12 +24,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 from bitarray import bitarray, decodetree
 
 from ..counting import bincount_chunked
 from ..errors import CodeError, DecodeError
+from ._checks import checked_ids
 
 #: bitarray's decoder accepts codewords of at most this many bits.
 MAX_CODEWORD_BITS = 256
@@ -70,7 +72,8 @@ class PrefixCode:
         longest = int(lengths.max())
         if longest > MAX_CODEWORD_BITS:
             raise CodeError(f"codewords longer than {MAX_CODEWORD_BITS} bits are not supported (got {longest})")
-        kraft = Fraction(sum(1 << (longest - int(l)) for l in lengths[lengths > 0]), 1 << longest)
+        per_length = np.bincount(lengths, minlength=longest + 1).tolist()  # codewords of each length
+        kraft = Fraction(sum(count << (longest - l) for l, count in enumerate(per_length) if l and count), 1 << longest)
         if kraft > 1:
             raise CodeError(f"lengths violate the Kraft inequality, no prefix code exists (Kraft sum {float(kraft):.6g} > 1)")
         lengths.flags.writeable = False
@@ -131,18 +134,15 @@ class PrefixCode:
 
         Raises :class:`CodeError` for an id outside the code or without a codeword.
         """
-        ids = np.asarray(ids)
-        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-            raise CodeError(f"ids must be a 1-D integer array (got dtype {ids.dtype}, shape {ids.shape})")
+        ids = checked_ids(ids, self.size)
         if ids.size == 0:
             return bitarray(endian="big")
-        self._checked_ids(ids)
         if self.max_length_bits > 64:
             self._check_codable(np.flatnonzero(bincount_chunked(ids, minlength=self.size)))
-            return self._encode_with_bitarray(ids)
-        # an id without a codeword gets an impossible length, caught after grouping
-        lengths = np.where(self.has_codeword(), self.lengths_bits, _NO_CODEWORD).astype(_U64)
-        values = np.array([v if l else 0 for v, l in zip(self._codewords, self.lengths_bits)], dtype=_U64)
+            bits = bitarray(endian="big")
+            bits.encode(self._codeword_bits(), ids.tolist())
+            return bits
+        lengths, values = self._unit_tables
         pair_table = _pair_tables(lengths, values) if ids.dtype == np.uint8 and 2 * self.max_length_bits <= 64 else None
         pieces: list[np.ndarray] = []
         bit = 0
@@ -171,7 +171,7 @@ class PrefixCode:
             if len(bits):
                 raise DecodeError(f"expected an empty bitstream for 0 tokens (got {len(bits)} bits)")
             return np.zeros(0, dtype=np.int64)
-        tree = decodetree({i: bitarray(self.codeword(i)) for i in np.flatnonzero(self.lengths_bits).tolist()})
+        tree = self._decode_tree
         try:
             if self.size <= 256:  # bytes() drains the C iterator faster than np.fromiter
                 ids = np.frombuffer(bytes(bits.decode(tree)), dtype=np.uint8)
@@ -184,12 +184,32 @@ class PrefixCode:
         return ids.astype(np.int64, copy=False)
 
     # ------------------------------------------------------------------- helpers
-    def _checked_ids(self, ids: np.ndarray) -> np.ndarray:
-        lowest, highest = int(ids.min()), int(ids.max())
-        if lowest < 0 or highest >= self.size:
-            bad = lowest if lowest < 0 else highest
-            raise CodeError(f"id {bad} is outside the code's alphabet of {self.size} ids")
-        return ids
+    @cached_property
+    def _unit_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Length and value of each id's codeword as uint64 (codewords of ≤ 64 bits), for :meth:`encode`.
+
+        An id without a codeword gets an impossible length, caught after grouping (its value is 0).
+        """
+        lengths = np.where(self.has_codeword(), self.lengths_bits, _NO_CODEWORD).astype(_U64)
+        return lengths, np.array(self._codewords, dtype=_U64)
+
+    @cached_property
+    def _decode_tree(self) -> decodetree:
+        """bitarray's decode tree of the code, built once (dropped when pickling: see ``__getstate__``)."""
+        return decodetree(self._codeword_bits())
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_decode_tree", None)  # a decodetree cannot be pickled; it is rebuilt on demand
+        return state
+
+    def _codeword_bits(self) -> dict[int, bitarray]:
+        """Codeword of every id that has one, as a bitarray."""
+        return {
+            i: bitarray(format(value, f"0{length}b"))
+            for i, (length, value) in enumerate(zip(self.lengths_bits.tolist(), self._codewords))
+            if length
+        }
 
     def _check_codable(self, used_ids: np.ndarray) -> None:
         missing = used_ids[self.lengths_bits[used_ids] == 0]
@@ -199,20 +219,15 @@ class PrefixCode:
                 f"(first: id {int(missing[0])})"
             )
 
-    def _encode_with_bitarray(self, ids: np.ndarray) -> bitarray:
-        code = {i: bitarray(self.codeword(i)) for i in np.flatnonzero(self.lengths_bits).tolist()}
-        bits = bitarray(endian="big")
-        bits.encode(code, ids.tolist())
-        return bits
-
 
 def _canonical_codewords(lengths: np.ndarray) -> tuple[int, ...]:
     """Canonical codeword values: ids sorted by (length, id), consecutive values per length."""
     codewords = [0] * lengths.size
-    order = sorted(np.flatnonzero(lengths).tolist(), key=lambda i: (int(lengths[i]), i))
-    value, previous = 0, int(lengths[order[0]])
+    length_of = lengths.tolist()
+    order = np.flatnonzero(lengths)[np.argsort(lengths[lengths > 0], kind="stable")].tolist()  # by (length, id)
+    value, previous = 0, length_of[order[0]]
     for position, i in enumerate(order):
-        length = int(lengths[i])
+        length = length_of[i]
         if position:
             value = (value + 1) << (length - previous)
         codewords[i] = value

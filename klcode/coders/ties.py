@@ -58,6 +58,7 @@ import numpy as np
 
 from ..distribution import SUM_TOLERANCE
 from ..errors import CodeError, DistributionError
+from ._checks import checked_weights
 
 __all__ = ["TieBand", "huffman_tie_band"]
 
@@ -178,17 +179,7 @@ def huffman_tie_band(
 # ---------------------------------------------------------------------- input
 def _checked_weights(q_weights: np.ndarray) -> tuple[list, bool]:
     """Weights as Python ints (exact ties) or floats (tied within a relative tolerance), and which."""
-    q = np.asarray(q_weights)
-    if q.ndim != 1 or q.size == 0:
-        raise CodeError(f"Huffman weights must be a non-empty 1-D array (got shape {q.shape})")
-    if q.dtype.kind not in "iuf":
-        raise CodeError(f"Huffman weights must be numbers (got dtype {q.dtype})")
-    if q.dtype.kind == "f" and not np.isfinite(q).all():
-        raise CodeError("Huffman weights must be finite (got a NaN or infinite weight)")
-    if (q < 0).any():
-        raise CodeError(f"Huffman weights must not be negative (got {q[q < 0][0]})")
-    if not (q > 0).any():
-        raise CodeError("a Huffman code needs at least one positive weight (got all zero)")
+    q, _used = checked_weights(q_weights, "Huffman")
     if q.dtype.kind in "iu":
         return q.tolist(), False
     scaled = np.ldexp(q.astype(np.float64), DYADIC_BITS)
