@@ -116,7 +116,7 @@ def compare(a: Corpus, b: Corpus, *, policy: UnseenPolicy = UnseenPolicy(), veri
     compressors = [spec.name for spec in coders if not spec.order0]
     zipping = ()
     if compressors and a.rereadable and b.rereadable:
-        zipping = _zipping(_corpus_bytes(a), _corpus_bytes(b), compressors)
+        zipping = _zipping(corpus_bytes(a), corpus_bytes(b), compressors)
     return Comparison(
         a=a.label, b=b.label, tokenizer=a.counts.spec.describe(),
         a_tokens=a.counts.total_tokens, b_tokens=b.counts.total_tokens,
@@ -129,18 +129,25 @@ def compare(a: Corpus, b: Corpus, *, policy: UnseenPolicy = UnseenPolicy(), veri
     )
 
 
-def _corpus_bytes(corpus: Corpus) -> bytes:
+def corpus_bytes(corpus: Corpus) -> bytes:
+    """The raw bytes of a corpus read from text (all its sources, concatenated)."""
     return b"".join(chunk for source in corpus.sources for chunk in iter_chunks(source))
+
+
+def zipping_piece_bytes(text: bytes, piece_bytes: int = ZIPPING_PIECE_BYTES) -> int:
+    """Bytes of the piece b taken from ``text``: ``piece_bytes``, at most a tenth of the text, at least 1.
+
+    >>> zipping_piece_bytes(b"x" * 50_000), zipping_piece_bytes(b"x" * 250), zipping_piece_bytes(b"x")
+    (1000, 25, 1)
+    """
+    return max(1, min(piece_bytes, len(text) // 10))
 
 
 def _zipping(raw_a: bytes, raw_b: bytes, compressors: Sequence[str]) -> tuple[Zipping, ...]:
     """Both zipping estimates per compressor, with pieces of ZIPPING_PIECE_BYTES (or a tenth of a short text)."""
-    def piece(reference: bytes) -> int:
-        return max(1, min(ZIPPING_PIECE_BYTES, len(reference) // 10))
-
     return tuple(
         Zipping(name,
-                zipping_relative_entropy(raw_a, raw_b, compressor=name, piece_bytes=piece(raw_b)),
-                zipping_relative_entropy(raw_b, raw_a, compressor=name, piece_bytes=piece(raw_a)))
+                zipping_relative_entropy(raw_a, raw_b, compressor=name, piece_bytes=zipping_piece_bytes(raw_b)),
+                zipping_relative_entropy(raw_b, raw_a, compressor=name, piece_bytes=zipping_piece_bytes(raw_a)))
         for name in compressors
     )

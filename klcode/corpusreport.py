@@ -46,19 +46,29 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from . import __version__
-from .cluster import Linkage, average_linkage, nearest_neighbours, symmetric_distances
+from .cluster import Linkage, average_linkage, symmetric_distances
 from .coders import HuffmanCode
 from .coders.contextual import COMPRESSOR_NAMES, compress_bytes
 from .coders.registry import CoderSpec
-from .compare import shared_distributions
+from .compare import corpus_bytes, shared_distributions, zipping_piece_bytes
 from .converge import Convergence, converge, default_block_sizes, log_spaced_sizes
-from .corpus import expand_sources, iter_chunks
+from .corpus import expand_sources
 from .errors import DataError
 from .filestats import file_entropy
 from .inputs import Corpus, corpus_label, load_corpus
-from .matrix import DivergenceMatrix, Matrix, Neighbour, divergence_matrix, nearest
+from .matrix import (
+    DivergenceMatrix,
+    Matrix,
+    MutualPair,
+    Neighbour,
+    as_matrix,
+    divergence_matrix,
+    mutual_neighbours,
+    nearest,
+)
 from .measure import UnseenPolicy
 from .tokenize import TokenizerSpec, symbol_label
+from .zipping import ZippingSizes
 
 #: The tokenizations a report can use, in the order they are shown.
 REPORT_TOKENIZATIONS: tuple[str, ...] = ("bytes", "chars", "words")
@@ -119,15 +129,6 @@ class CorpusRow:
     def coder(self, name: str) -> CoderFigure | None:
         """The figure of coder ``name`` (e.g. ``"huffman[block=2]"``), or None."""
         return next((figure for figure in self.coders if figure.coder == name), None)
-
-
-@dataclass(frozen=True)
-class MutualPair:
-    """Two corpora that are each other's nearest neighbour, at ``distance`` (the symmetric distance of the tree)."""
-
-    a: str
-    b: str
-    distance: float
 
 
 @dataclass(frozen=True)
@@ -259,15 +260,7 @@ def mutual_nearest_pairs(distances: np.ndarray, labels: Sequence[str]) -> tuple[
     >>> [(m.a, m.b, m.distance) for m in mutual_nearest_pairs(d, "wxyz")]
     [('w', 'x', 1.0), ('y', 'z', 2.0)]
     """
-    labels = tuple(labels)
-    nearest_of = {a: b for a, b, _ in nearest_neighbours(distances, labels)}
-    index = {label: i for i, label in enumerate(labels)}
-    pairs = [
-        MutualPair(a, b, float(distances[index[a], index[b]]))
-        for a, b in nearest_of.items()
-        if nearest_of.get(b) == a and index[a] < index[b]
-    ]
-    return tuple(sorted(pairs, key=lambda pair: (pair.distance, index[pair.a])))
+    return mutual_neighbours(nearest(distances, tuple(labels)))
 
 
 def _corpus_groups(paths: Sequence[str]) -> list[list[str]]:
@@ -275,10 +268,6 @@ def _corpus_groups(paths: Sequence[str]) -> list[list[str]]:
     if len(paths) == 1 and os.path.isdir(paths[0]):
         return [[source.path] for source in expand_sources(paths)]
     return [[path] for path in paths]
-
-
-def _raw_bytes(corpus: Corpus) -> bytes:
-    return b"".join(chunk for source in corpus.sources for chunk in iter_chunks(source))
 
 
 def _ans_available() -> bool:
@@ -365,7 +354,7 @@ def _zipping_matrix(raws: Sequence[bytes], compressor: str, piece_bytes: int,
     The piece of text i is its last min(piece_bytes, |raw_i| // 10) bytes (at least 1), as ``compare`` takes it.
     """
     n = len(raws)
-    pieces = tuple(max(1, min(piece_bytes, len(raw) // 10)) for raw in raws)
+    pieces = tuple(zipping_piece_bytes(raw, piece_bytes) for raw in raws)
     whole = [len(compress_bytes(compressor, raw)) for raw in raws]  # |Z(A)|, and |Z(B'+b)| = |Z(B)|
     rest = [len(compress_bytes(compressor, raw[:-k])) for raw, k in zip(raws, pieces)]  # |Z(B')|
     z = np.zeros((n, n))
@@ -373,8 +362,10 @@ def _zipping_matrix(raws: Sequence[bytes], compressor: str, piece_bytes: int,
         piece = raws[i][-pieces[i]:]
         for j in range(n):
             if i != j:
-                after_j = len(compress_bytes(compressor, raws[j] + piece))  # |Z(A+b)|
-                z[i, j] = 8 * (after_j - whole[j] - whole[i] + rest[i]) / pieces[i]
+                sizes = ZippingSizes(compressed_a_bytes=whole[j],
+                                     compressed_a_piece_bytes=len(compress_bytes(compressor, raws[j] + piece)),
+                                     compressed_reference_bytes=rest[i], compressed_reference_piece_bytes=whole[i])
+                z[i, j] = sizes.relative_entropy_bits_per_byte(pieces[i])
         tick(i + 1)
     return z, pieces
 
@@ -396,19 +387,20 @@ def _matrix_section(corpora: Sequence[Corpus], kind: str, compressor: str, piece
     js = np.array(divergence.js_bits_per_token)
     js_distances = symmetric_distances(js)
     js_tree = average_linkage(js_distances, labels)
+    js_mutual = mutual_nearest_pairs(js_distances, labels)
     if not all(c.rereadable for c in corpora):
-        return MatrixSection(kind, divergence, js_tree, mutual_nearest_pairs(js_distances, labels), compressor,
+        return MatrixSection(kind, divergence, js_tree, js_mutual, compressor,
                              (), None, 0, (), None, (),
                              "zipping needs the texts themselves; some corpora are counts files")
     steps.start(f"zipping pairs ({compressor})", pairs)
-    raws = [_raw_bytes(c) for c in corpora]
+    raws = [corpus_bytes(c) for c in corpora]
     z, pieces = _zipping_matrix(raws, compressor, piece_bytes, lambda rows: steps.tick(rows * (n - 1), pairs))
     negative = int((z < 0).sum())
     zip_distances = symmetric_distances(np.maximum(z, 0.0))
     return MatrixSection(
         tokenization=kind, divergence=divergence, js_tree=js_tree,
-        js_mutual_neighbours=mutual_nearest_pairs(js_distances, labels), compressor=compressor,
-        zipping_piece_bytes=pieces, zipping_bits_per_byte=tuple(tuple(float(v) for v in row) for row in z),
+        js_mutual_neighbours=js_mutual, compressor=compressor,
+        zipping_piece_bytes=pieces, zipping_bits_per_byte=as_matrix(z),
         zipping_negative_cells=negative, zipping_nearest=nearest(z, labels),
         zipping_tree=average_linkage(zip_distances, labels),
         zipping_mutual_neighbours=mutual_nearest_pairs(zip_distances, labels),
@@ -493,12 +485,12 @@ def build_report(
 
     rows: list[CorpusRow] = []
     corpora_by_kind: dict[str, list[Corpus]] = {}
-    for kind in dict.fromkeys((*kinds, matrix_kind)):
+    for kind, spec in specs.items():
         measured = kind in kinds
         steps.start(f"{'reading and coding' if measured else 'reading'} {kind} tokens", len(groups))
         loaded = []
         for k, group in enumerate(groups):
-            corpus = load_corpus(group, specs[kind]).require_tokens()
+            corpus = load_corpus(group, spec).require_tokens()
             loaded.append(corpus)
             if measured:
                 rows.append(_corpus_row(corpus, kind, max_block_symbols, ans))
@@ -520,7 +512,7 @@ def build_report(
         python_version=sys.version.split()[0],
         platform=platform.platform(),
         package_versions=package_versions(),
-        tokenizers=tuple(specs[kind] for kind in dict.fromkeys((*kinds, matrix_kind))),
+        tokenizers=tuple(specs.values()),
         seed=seed,
         compressor=compressor,
         piece_bytes=piece_bytes,

@@ -50,6 +50,11 @@ class DivergenceMatrix:
     roundtrip: str
 
 
+def as_matrix(matrix: np.ndarray) -> Matrix:
+    """A 2-D array as a :data:`Matrix` (tuples of Python floats)."""
+    return tuple(tuple(float(v) for v in row) for row in matrix)
+
+
 def nearest(matrix: np.ndarray, labels: Sequence[str]) -> tuple[Neighbour, ...]:
     """For each row, the other column with the smallest value (ties: the first).
 
@@ -62,6 +67,34 @@ def nearest(matrix: np.ndarray, labels: Sequence[str]) -> tuple[Neighbour, ...]:
         j = int(np.argmin(others))
         result.append(Neighbour(labels[i], labels[j], float(row[j])))
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class MutualPair:
+    """Two corpora that are each other's nearest neighbour, at ``distance``."""
+
+    a: str
+    b: str
+    distance: float
+
+
+def mutual_neighbours(neighbours: Sequence[Neighbour]) -> tuple[MutualPair, ...]:
+    """The pairs among ``neighbours`` (one per corpus, as :func:`nearest` gives them) that are each other's nearest.
+
+    Each pair once, ``a`` before ``b`` in the order of ``neighbours``; closest first (ties: in that order).
+
+    >>> d = np.array([[0, 1, 4, 5], [1, 0, 3, 6], [4, 3, 0, 2], [5, 6, 2, 0.]])
+    >>> [(m.a, m.b, m.distance) for m in mutual_neighbours(nearest(d, "wxyz"))]
+    [('w', 'x', 1.0), ('y', 'z', 2.0)]
+    """
+    position = {n.corpus: k for k, n in enumerate(neighbours)}
+    nearest_of = {n.corpus: n.nearest for n in neighbours}
+    pairs = [
+        MutualPair(n.corpus, n.nearest, n.bits_per_token)
+        for n in neighbours
+        if nearest_of[n.nearest] == n.corpus and position[n.corpus] < position[n.nearest]
+    ]
+    return tuple(sorted(pairs, key=lambda pair: (pair.distance, position[pair.a])))
 
 
 def divergence_matrix(
@@ -96,18 +129,15 @@ def divergence_matrix(
             if progress is not None:
                 progress(1)
 
-    def rows(matrix: np.ndarray) -> Matrix:
-        return tuple(tuple(float(v) for v in row) for row in matrix)
-
     return DivergenceMatrix(
         labels=labels,
         tokenizer=corpora[0].counts.spec.describe(),
         tokens=tuple(c.counts.total_tokens for c in corpora),
         types=tuple(c.counts.types for c in corpora),
-        kl_bits_per_token=rows(kl),
-        effective_kl_bits_per_token=rows(effective),
-        measured_excess_bits_per_token=rows(excess),
-        js_bits_per_token=rows(js),
+        kl_bits_per_token=as_matrix(kl),
+        effective_kl_bits_per_token=as_matrix(effective),
+        measured_excess_bits_per_token=as_matrix(excess),
+        js_bits_per_token=as_matrix(js),
         nearest_by_js=nearest(js, labels),
         nearest_by_measured_excess=nearest(excess, labels),
         unseen_policy=policy.name,

@@ -24,7 +24,7 @@ from .converge import Convergence
 from .counts import Counts
 from .demos.base import Demo, DemoResult
 from .filestats import FileEntropy
-from .matrix import DivergenceMatrix
+from .matrix import DivergenceMatrix, mutual_neighbours
 from .measure import Measurement
 from .tokenize import symbol_label
 
@@ -394,8 +394,7 @@ def matrix_document(mx: DivergenceMatrix, unit: str = "bits", full: bool | None 
                              ("measured excess L_column − L_row on the row's tokens", mx.measured_excess_bits_per_token)):
             cells = tuple((mx.labels[i],) + tuple("·" if i == j else _fmt(matrix[i][j] * f, 4) for j in range(n)) for i in range(n))
             tables.append(Table(f"{name} [{unit} per token]", ("",) + mx.labels, cells))
-    mutual = sorted({tuple(sorted((a.corpus, a.nearest))) for a in mx.nearest_by_js
-                     if next(b for b in mx.nearest_by_js if b.corpus == a.nearest).nearest == a.corpus})
+    mutual = sorted(tuple(sorted((pair.a, pair.b))) for pair in mutual_neighbours(mx.nearest_by_js))
     infinite = sum(1 for i in range(n) for j in range(n) if i != j and math.isinf(mx.kl_bits_per_token[i][j]))
     notes = [
         f"{n} corpora, {mx.tokenizer}; cell (row, column) codes the row's tokens with the column's code",

@@ -55,6 +55,12 @@ class ZippingSizes:
     #: |Z(B'+b)|
     compressed_reference_piece_bytes: int
 
+    def relative_entropy_bits_per_byte(self, piece_bytes: int) -> float:
+        """((|Z(A+b)| − |Z(A)|) − (|Z(B'+b)| − |Z(B')|)) · 8 / |b|: the estimate these sizes give."""
+        cross = self.compressed_a_piece_bytes - self.compressed_a_bytes
+        own = self.compressed_reference_piece_bytes - self.compressed_reference_bytes
+        return 8 * (cross - own) / piece_bytes
+
 
 @dataclass(frozen=True)
 class ZippingEstimate:
@@ -117,13 +123,8 @@ def zipping_relative_entropy(
         compressed_reference_bytes=len(compress_bytes(compressor, reference)),
         compressed_reference_piece_bytes=len(compress_bytes(compressor, reference + piece)),
     )
-    difference = (
-        sizes.compressed_a_piece_bytes
-        - sizes.compressed_a_bytes
-        - sizes.compressed_reference_piece_bytes
-        + sizes.compressed_reference_bytes
-    )
-    return ZippingEstimate(compressor, piece_bytes, len(a), len(b), sizes, 8 * difference / piece_bytes)
+    estimate = sizes.relative_entropy_bits_per_byte(piece_bytes)
+    return ZippingEstimate(compressor, piece_bytes, len(a), len(b), sizes, estimate)
 
 
 def _as_bytes(text: object, label: str) -> bytes:
