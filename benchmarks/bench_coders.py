@@ -41,9 +41,9 @@ import common  # noqa: E402 - importing common puts the checkout on sys.path whe
 
 from klcode.coders.base import Coder, Encoded  # noqa: E402
 from klcode.coders.registry import CoderSpec, build_coder  # noqa: E402
-from klcode.counting import bincount_chunked  # noqa: E402
-from klcode.distribution import Distribution  # noqa: E402
 from klcode.errors import CoderUnavailableError  # noqa: E402
+from klcode.models.distribution import Distribution  # noqa: E402
+from klcode.text.counting import bincount_chunked  # noqa: E402
 
 #: The coders timed, in the order they are shown; each is known by its label (``spec.label``).
 SPECS = (

@@ -2,7 +2,7 @@
 
 Three parts, each against a target:
 
-1. **Throughput** of :func:`klcode.counts.count_corpus` on a file of at least
+1. **Throughput** of :func:`klcode.text.counts.count_corpus` on a file of at least
    ``--megabytes`` MB, in bytes, chars and words modes (targets 500, 150 and
    20 MB/s), beside the plain baselines: a chunked ``np.bincount`` for bytes,
    ``re.findall(r"\\w+")`` + ``collections.Counter`` for words.
@@ -52,8 +52,8 @@ if __package__:  # python -m benchmarks.bench_counting: make this folder's commo
 
 import common  # noqa: E402 - importing common puts the checkout on sys.path when klcode is not installed
 
-from klcode.counts import Counts, count_corpus  # noqa: E402
-from klcode.tokenize import TokenizerSpec  # noqa: E402
+from klcode.text.counts import Counts, count_corpus  # noqa: E402
+from klcode.text.tokenize import TokenizerSpec  # noqa: E402
 
 #: UTF-8 (or ASCII) texts only: chars and words decode the data strictly as UTF-8.
 CORPUS_FILES = (

@@ -33,7 +33,7 @@ from bitarray import bitarray  # noqa: E402
 
 from klcode import Distribution  # noqa: E402
 from klcode.coders import HuffmanCode  # noqa: E402
-from klcode.counting import bincount_chunked  # noqa: E402
+from klcode.text.counting import bincount_chunked  # noqa: E402
 
 DEFAULT_MEGABYTES = 20.0
 BYTE_ALPHABET = 256

@@ -50,8 +50,8 @@ from bitarray import bitarray, decodetree  # noqa: E402
 from bitarray.util import canonical_huffman, huffman_code  # noqa: E402
 
 from klcode.coders.registry import CoderSpec, build_coder  # noqa: E402
-from klcode.counting import bincount_chunked  # noqa: E402
-from klcode.distribution import Distribution  # noqa: E402
+from klcode.models.distribution import Distribution  # noqa: E402
+from klcode.text.counting import bincount_chunked  # noqa: E402
 
 try:
     import dahuffman
@@ -241,7 +241,7 @@ CONTENDERS: tuple[tuple[str, str | None, str | None, Callable[[Data], Outcome]],
 COUNTERS = {"numpy": "np.bincount", "counter": "collections.Counter"}
 #: What each row label calls (shown under the table and in the JSON).
 CALLS = {
-    "klcode": "klcode.counting.bincount_chunked(ids, 256) (np.bincount in 64 KiB chunks, kept in cache)",
+    "klcode": "klcode.text.counting.bincount_chunked(ids, 256) (np.bincount in 64 KiB chunks, kept in cache)",
     "np.bincount": "np.bincount(ids, minlength=256) on the whole uint8 array",
     "collections.Counter": "collections.Counter(data) over the bytes object",
     "klcode huffman": "build_coder(CoderSpec('huffman'), Distribution.from_counts(counts).probabilities, counts) "

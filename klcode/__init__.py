@@ -6,8 +6,9 @@
 1.75
 """
 
+from .analysis.likelihood import likelihood_ratio
+from .analysis.measure import Measurement, UnseenPolicy, measure, measure_samples
 from .coders import HuffmanCode, PrefixCode
-from .distribution import Distribution, align, load_distribution
 from .errors import (
     CodeError,
     DataError,
@@ -17,9 +18,7 @@ from .errors import (
     KlcodeError,
     UnseenSymbolError,
 )
-from .likelihood import likelihood_ratio
-from .measure import Measurement, UnseenPolicy, measure, measure_samples
-from .measures import (
+from .info.measures import (
     cross_entropy,
     entropy,
     js_divergence,
@@ -27,6 +26,7 @@ from .measures import (
     kl_divergence,
     unseen_symbols,
 )
+from .models.distribution import Distribution, align, load_distribution
 
 __version__ = "0.1.0"
 

@@ -183,7 +183,7 @@ def test_library_imports_without_click_rich_or_matplotlib():
         "import sys\n"
         "for name in ('click', 'rich', 'matplotlib'):\n"
         "    sys.modules[name] = None\n"
-        "import klcode, klcode.measure, klcode.report\n"
+        "import klcode, klcode.analysis.measure, klcode.render.documents\n"
         "print(klcode.entropy(klcode.Distribution.uniform(8)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

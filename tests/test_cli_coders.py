@@ -9,7 +9,7 @@ import pytest
 from klcode import DataError, DistributionError
 from klcode.cli import main
 from klcode.coders.registry import CODER_NAMES, CoderSpec, parse_coders
-from klcode.distribution import parse_distribution
+from klcode.models.distribution import parse_distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT / "corpora"

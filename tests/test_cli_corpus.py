@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from klcode.cli import main
-from klcode.counts import load_counts
+from klcode.text.counts import load_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT / "corpora"

@@ -9,7 +9,7 @@ import scipy.spatial.distance as ssd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klcode.cluster import (
+from klcode.analysis.cluster import (
     Linkage,
     average_linkage,
     nearest_neighbours,

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from klcode import DataError, UnseenSymbolError
-from klcode.compare import compare, shared_distributions
-from klcode.counts import save_counts
-from klcode.filestats import file_entropy
-from klcode.inputs import corpus_label, load_corpus
-from klcode.matrix import divergence_matrix, nearest
-from klcode.measure import UnseenPolicy
-from klcode.measures import entropy, kl_divergence
-from klcode.tokenize import TokenizerSpec
+from klcode.analysis.compare import compare, shared_distributions
+from klcode.analysis.file_entropy import file_entropy
+from klcode.analysis.matrix import divergence_matrix, nearest
+from klcode.analysis.measure import UnseenPolicy
+from klcode.info.measures import entropy, kl_divergence
+from klcode.text.counts import save_counts
+from klcode.text.inputs import corpus_label, load_corpus
+from klcode.text.tokenize import TokenizerSpec
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 UDHR = CORPORA / "udhr"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from klcode.corpus import (
+from klcode.errors import InputError
+from klcode.text.corpus import (
     Source,
     TextDecoder,
     decode_text,
@@ -19,7 +20,6 @@ from klcode.corpus import (
     iter_text,
     open_source,
 )
-from klcode.errors import InputError
 
 GENESIS = Path(__file__).resolve().parent.parent / "corpora" / "genesis"
 HINT = "use --encoding ENCODING (e.g. latin-1) or --errors replace"

@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from klcode import htmlreport, plots
-from klcode.corpusreport import CorpusReport, build_report, code_table_sha256
+from klcode.analysis.corpus_report import CorpusReport, build_report, code_table_sha256
+from klcode.analysis.zipping import zipping_relative_entropy
 from klcode.errors import DataError, KlcodeError, PlotUnavailableError
-from klcode.htmlreport import format_value, render_html, render_markdown
-from klcode.inputs import load_corpus
-from klcode.tokenize import TokenizerSpec
-from klcode.zipping import zipping_relative_entropy
+from klcode.render import corpus_report as report_page
+from klcode.render import plots
+from klcode.render.corpus_report import format_value, render_html, render_markdown
+from klcode.text.inputs import load_corpus
+from klcode.text.tokenize import TokenizerSpec
 
 UDHR = Path(__file__).resolve().parent.parent / "corpora" / "udhr"
 NAMES = ("dan", "nob", "swe", "spa", "glg", "por_PT")
@@ -331,7 +332,7 @@ def test_without_matplotlib_figures_become_notes_and_tables_stay(report, monkeyp
 
 def test_inline_svg_prefixes_ids_and_drops_namespaces():
     svg = plots.heatmap_svg(np.array([[0.0, 1.0], [1.0, 0.0]]), ["a", "b"], title="t", value_label="v")
-    inline = htmlreport.inline_svg(svg, "f-")
+    inline = report_page.inline_svg(svg, "f-")
     assert inline.startswith("<svg") and "http" not in inline and "xlink:" not in inline
     ids = re.findall(r'\bid="([^"]+)"', inline)
     assert ids and all(i.startswith("f-") for i in ids)
@@ -339,8 +340,8 @@ def test_inline_svg_prefixes_ids_and_drops_namespaces():
 
 
 def test_benchmark_tables_of_python_m_benchmarks_are_rendered(tmp_path):
-    from klcode.corpusreport import build_report
-    from klcode.htmlreport import render_html, render_markdown
+    from klcode.analysis.corpus_report import build_report
+    from klcode.render.corpus_report import render_html, render_markdown
 
     udhr = Path(__file__).resolve().parent.parent / "corpora" / "udhr"
     report = build_report([str(udhr / "dan.txt"), str(udhr / "nob.txt")], tokenizations=("bytes",), matrix_tokens="bytes")

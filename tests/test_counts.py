@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from klcode.counts import (
+from klcode.errors import DataError, InputError, OutputError
+from klcode.text.counts import (
     Counts,
     count_corpus,
     count_tokens,
@@ -21,8 +22,7 @@ from klcode.counts import (
     load_counts,
     save_counts,
 )
-from klcode.errors import DataError, InputError, OutputError
-from klcode.tokenize import TokenizerSpec
+from klcode.text.tokenize import TokenizerSpec
 
 GENESIS = Path(__file__).resolve().parent.parent / "corpora" / "genesis"
 HINT = "use --encoding ENCODING (e.g. latin-1) or --errors replace"

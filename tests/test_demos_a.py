@@ -11,10 +11,10 @@ import pytest
 from scipy.stats import entropy as scipy_kl
 
 from klcode.demos import DEMOS, DemoOptions, binomial, coin, infinite, worms
-from klcode.distribution import Distribution
 from klcode.errors import DataError, DistributionError, InputError, KlcodeError
-from klcode.plots import save_panels
-from klcode.report import demo_document, jsonable
+from klcode.models.distribution import Distribution
+from klcode.render.documents import demo_document, jsonable
+from klcode.render.plots import save_panels
 
 MODULES = {"coin": coin, "binomial": binomial, "worms": worms, "infinite": infinite}
 LN2 = math.log(2)

@@ -8,16 +8,16 @@ import math
 import numpy as np
 import pytest
 
+from klcode.analysis.compare import shared_distributions
+from klcode.analysis.measure import UnseenPolicy, effective_model
 from klcode.coders import CoderSpec, HuffmanCode, build_coder
-from klcode.compare import shared_distributions
 from klcode.demos import DEMOS, DemoOptions, crossentropy, gaussians, recoding  # noqa: F401  (each registers itself)
-from klcode.distribution import Distribution
 from klcode.errors import DataError, DistributionError, KlcodeError
-from klcode.inputs import load_corpus
-from klcode.measure import UnseenPolicy, effective_model
-from klcode.plots import save_panels
-from klcode.report import demo_document, jsonable
-from klcode.tokenize import TokenizerSpec
+from klcode.models.distribution import Distribution
+from klcode.render.documents import demo_document, jsonable
+from klcode.render.plots import save_panels
+from klcode.text.inputs import load_corpus
+from klcode.text.tokenize import TokenizerSpec
 
 CORPORA = recoding.corpora_root()
 UNITLESS = {"mu", "sigma", "mean", "variance", "sd", "sigma0", "from_x", "to_x", "step_x", "theta", "theta_step",

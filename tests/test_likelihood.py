@@ -5,10 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from klcode.distribution import Distribution
+from klcode.analysis.likelihood import (
+    LikelihoodRatio,
+    likelihood_ratio,
+    likelihood_ratio_path,
+)
 from klcode.errors import DataError
-from klcode.likelihood import LikelihoodRatio, likelihood_ratio, likelihood_ratio_path
-from klcode.measures import kl_divergence
+from klcode.info.measures import kl_divergence
+from klcode.models.distribution import Distribution
 
 P = Distribution.bernoulli(0.5)
 Q = Distribution.bernoulli(0.9)
@@ -54,7 +58,7 @@ def test_path_follows_the_checkpoints_and_ends_at_the_full_ratio(flips):
 def test_path_in_blocks_matches_one_block(flips, monkeypatch):
     checkpoints = list(range(1000, 100_001, 1000))
     whole = likelihood_ratio_path(flips, P, Q, checkpoints)
-    monkeypatch.setattr("klcode.likelihood._BLOCK_CELLS", 14)  # 7 checkpoints of 2 symbols per block
+    monkeypatch.setattr("klcode.analysis.likelihood._BLOCK_CELLS", 14)  # 7 checkpoints of 2 symbols per block
     assert likelihood_ratio_path(flips, P, Q, checkpoints) == whole
 
 

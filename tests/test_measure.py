@@ -16,7 +16,7 @@ from klcode import (
     entropy,
     kl_divergence,
 )
-from klcode.measure import UnseenPolicy, measure, measure_samples
+from klcode.analysis.measure import UnseenPolicy, measure, measure_samples
 
 CANTERBURY = Path(__file__).resolve().parent.parent / "corpora" / "canterbury"
 

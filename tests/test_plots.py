@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from klcode.cluster import average_linkage, symmetric_distances
+from klcode.analysis.cluster import average_linkage, symmetric_distances
 from klcode.errors import DataError, KlcodeError, OutputError
-from klcode.plots import (
+from klcode.render.plots import (
     Panel,
     PlotUnavailableError,
     dendrograms_svg,
@@ -124,7 +124,7 @@ def test_missing_matplotlib_raises_plot_unavailable(tmp_path, monkeypatch):
 def test_klcode_imports_without_matplotlib():
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "import klcode, klcode.cluster, klcode.plots\n"
+        "import klcode, klcode.analysis.cluster, klcode.render.plots\n"
         "assert not any(name.startswith('matplotlib.') for name in sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -17,9 +17,9 @@ from klcode.coders.contextual import (
     decompress_bytes,
     id_dtype,
 )
-from klcode.distribution import Distribution
 from klcode.errors import CodeError, CoderUnavailableError, DecodeError, KlcodeError
-from klcode.measures import cross_entropy_kernel
+from klcode.info.measures import cross_entropy_kernel
+from klcode.models.distribution import Distribution
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 N_SAMPLES = 100_000

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import klcode.tokenize as tokenize
+import klcode.text.tokenize as tokenize
 from klcode.errors import DataError, InputError
-from klcode.tokenize import (
+from klcode.text.tokenize import (
     TokenizerSpec,
     iter_tokens,
     symbol_label,

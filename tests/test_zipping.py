@@ -4,9 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from klcode.analysis.zipping import (
+    ZippingEstimate,
+    ZippingSizes,
+    zipping_relative_entropy,
+)
 from klcode.coders.contextual import COMPRESSOR_NAMES, compress_bytes
 from klcode.errors import DataError
-from klcode.zipping import ZippingEstimate, ZippingSizes, zipping_relative_entropy
 
 GENESIS = Path(__file__).resolve().parents[1] / "corpora" / "genesis"
 

@@ -81,8 +81,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..distribution import SUM_TOLERANCE, Distribution
 from ..errors import CodeError, CoderUnavailableError, DecodeError
+from ..models.distribution import SUM_TOLERANCE, Distribution
 from ._checks import checked_ids
 from .base import Coder, Encoded
 

@@ -24,7 +24,7 @@ The block alphabet has s^k symbols; beyond :data:`MAX_BLOCK_SYMBOLS` the coder
 refuses before building anything.  Block weights are float products (counts,
 when given, are the exact weights of the k = 1 code and of the tail only).
 
->>> from klcode.distribution import Distribution
+>>> from klcode.models.distribution import Distribution
 >>> q = Distribution.bernoulli(0.9, ("T", "H"))
 >>> coder = BlockCoder.from_distribution(q, block_size=2)
 >>> coder.name, coder.block_lengths_bits.tolist()
@@ -46,8 +46,8 @@ from typing import NamedTuple
 import numpy as np
 from bitarray import bitarray
 
-from ..distribution import SUM_TOLERANCE, Distribution
 from ..errors import CodeError
+from ..models.distribution import SUM_TOLERANCE, Distribution
 from ._checks import checked_ids
 from .base import Coder, Encoded
 from .huffman import huffman_lengths

@@ -5,7 +5,7 @@ order of tokens: repeats, common words, long-range matches.  Its bits are not
 an order-0 cross-entropy, can fall far below H(p) on real text, and are
 labelled so (``order0`` is False; :attr:`CompressorCoder.description` says it).
 
-Settings (one place, also used by :mod:`klcode.zipping`): zlib level 9, bz2
+Settings (one place, also used by :mod:`klcode.analysis.zipping`): zlib level 9, bz2
 level 9 (900 kB blocks), lzma preset 6 in the .xz container, zstd level 19
 (through the optional ``zstandard`` package, ``pip install 'klcode[zstd]'``).
 ``n_bits`` is 8 × the compressed size in bytes, container headers included.

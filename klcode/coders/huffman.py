@@ -19,7 +19,7 @@ One-symbol alphabets (trap 3) get a 1-bit codeword, as every prefix code
 needs at least one bit to be a code at all: L = 1 bit while H = 0, Kraft sum ½.
 The bound H ≤ L < H + 1 is a theorem for two or more symbols only.
 
->>> from klcode.distribution import Distribution
+>>> from klcode.models.distribution import Distribution
 >>> code = HuffmanCode.from_distribution(Distribution.from_probabilities([0.25, 0.25, 0.2, 0.15, 0.15]))
 >>> code.lengths_bits.tolist(), round(code.expected_bits_per_token([0.25, 0.25, 0.2, 0.15, 0.15]), 10)
 ([2, 2, 2, 3, 3], 2.3)
@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from dahuffman import HuffmanCodec
 
-from ..distribution import Distribution
+from ..models.distribution import Distribution
 from ._checks import checked_weights
 from .prefix import PrefixCode
 

@@ -35,8 +35,8 @@ import operator
 
 import numpy as np
 
-from ..distribution import Distribution
 from ..errors import CodeError
+from ..models.distribution import Distribution
 from ._checks import checked_weights
 from .prefix import PrefixCode
 
@@ -131,7 +131,7 @@ def _package_merge(sorted_weights: np.ndarray, limit: int) -> np.ndarray:
 class LimitedHuffmanCode(PrefixCode):
     """An optimal prefix code with no codeword longer than ``max_length_bits`` (package-merge).
 
-    >>> from klcode.distribution import Distribution
+    >>> from klcode.models.distribution import Distribution
     >>> code = LimitedHuffmanCode.from_distribution(Distribution.from_counts([8, 4, 2, 1, 1]), 3)
     >>> code.name, code.lengths_bits.tolist(), code.max_length_bits
     ('huffman[max-length=3]', [1, 3, 3, 3, 3], 3)

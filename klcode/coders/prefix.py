@@ -29,8 +29,8 @@ from functools import cached_property
 import numpy as np
 from bitarray import bitarray, decodetree
 
-from ..counting import bincount_chunked
 from ..errors import CodeError, DecodeError
+from ..text.counting import bincount_chunked
 from ._checks import checked_ids
 
 #: bitarray's decoder accepts codewords of at most this many bits.

@@ -30,8 +30,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..distribution import SUM_TOLERANCE, Distribution
 from ..errors import CodeError
+from ..models.distribution import SUM_TOLERANCE, Distribution
 from .prefix import PrefixCode
 
 __all__ = ["ShannonCode", "shannon_lengths"]
@@ -91,7 +91,7 @@ def _at_least_one_bit(lengths: np.ndarray, used: np.ndarray) -> np.ndarray:
 class ShannonCode(PrefixCode):
     """The Shannon code of q: lengths ⌈−log2 q(x)⌉, canonical codewords, Kraft sum ≤ 1.
 
-    >>> from klcode.distribution import Distribution
+    >>> from klcode.models.distribution import Distribution
     >>> ShannonCode.from_distribution(Distribution.from_counts([5, 2, 1])).lengths_bits.tolist()
     [1, 2, 3]
     """

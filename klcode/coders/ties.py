@@ -56,8 +56,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..distribution import SUM_TOLERANCE
 from ..errors import CodeError, DistributionError
+from ..models.distribution import SUM_TOLERANCE
 from ._checks import checked_weights
 
 __all__ = ["TieBand", "huffman_tie_band"]

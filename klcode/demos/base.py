@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from ..coders import PrefixCode
-from ..distribution import Distribution, align, parse_distribution
 from ..errors import DataError, DistributionError, InputError
-from ..measures import kl_contributions_kernel, kl_kernel
-from ..plots import Panel
-from ..tokenize import symbol_label
+from ..info.measures import kl_contributions_kernel, kl_kernel
+from ..models.distribution import Distribution, align, parse_distribution
+from ..render.plots import Panel
+from ..text.tokenize import symbol_label
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,14 @@ import math
 
 import numpy as np
 
+from ..analysis.likelihood import likelihood_ratio
+from ..analysis.measure import Measurement, measure
 from ..coders import CoderSpec, HuffmanCode
-from ..distribution import Distribution, align
 from ..errors import DataError
-from ..likelihood import likelihood_ratio
-from ..measure import Measurement, measure
-from ..measures import entropy, kl_contributions, kl_divergence, unseen_symbols
-from ..plots import Panel
-from ..tokenize import symbol_label
+from ..info.measures import entropy, kl_contributions, kl_divergence, unseen_symbols
+from ..models.distribution import Distribution, align
+from ..render.plots import Panel
+from ..text.tokenize import symbol_label
 from . import register
 from .base import (
     NATS_PER_BIT,

@@ -24,13 +24,14 @@ import math
 
 import numpy as np
 
+from ..analysis.likelihood import likelihood_ratio_path
+from ..analysis.measure import encode_stream
 from ..coders import CoderSpec, HuffmanCode, build_coder
-from ..distribution import Distribution
 from ..errors import DataError
-from ..likelihood import likelihood_ratio_path
-from ..measure import TokenStream, encode_stream
-from ..measures import entropy, kl_divergence
-from ..plots import Panel
+from ..info.measures import entropy, kl_divergence
+from ..models.distribution import Distribution
+from ..render.plots import Panel
+from ..text.stream import TokenStream
 from . import register
 from .base import (
     NATS_PER_BIT,

@@ -21,13 +21,14 @@ from collections.abc import Hashable
 
 import numpy as np
 
+from ..analysis.measure import encode_stream
 from ..coders import HuffmanCode
 from ..coders.registry import CoderSpec, build_coder
-from ..distribution import Distribution, parse_distribution
 from ..errors import CodeError, DataError
-from ..measure import TokenStream, encode_stream
-from ..measures import cross_entropy_kernel, entropy_kernel, kl_kernel
-from ..plots import Panel
+from ..info.measures import cross_entropy_kernel, entropy_kernel, kl_kernel
+from ..models.distribution import Distribution, parse_distribution
+from ..render.plots import Panel
+from ..text.stream import TokenStream
 from . import register
 from .base import (
     Demo,

@@ -39,13 +39,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis.measure import encode_stream
 from ..coders import TIE_RULE, AnsCoder, HuffmanCode
 from ..coders.registry import CoderSpec, build_coder
-from ..distribution import Distribution
 from ..errors import DataError
-from ..measure import TokenStream, encode_stream
-from ..measures import entropy_kernel
-from ..plots import Panel
+from ..info.measures import entropy_kernel
+from ..models.distribution import Distribution
+from ..render.plots import Panel
+from ..text.stream import TokenStream
 from . import register
 from .base import (
     NATS_PER_BIT,

@@ -4,7 +4,7 @@ With p = (0.5, 0.3, 0.2) over (a, b, c) and q = (0.6, 0.4, 0) (counts 6, 4, 0),
 the term p(c)·log(p(c)/q(c)) is infinite, and so is KL(p‖q).  In codes: q's
 code has no codeword for c, so the sample cannot be encoded at all (the demo
 tries, and shows the coder's error).  The two policies of
-:class:`~klcode.measure.UnseenPolicy` make the bits finite by changing the
+:class:`~klcode.analysis.measure.UnseenPolicy` make the bits finite by changing the
 model: an *escape* codeword of probability ε (its best value is the unseen
 p-mass), or *add-k* smoothing of q's counts.  Each is measured on a real
 stream, beside the formula KL(p‖q') of the model q' it really codes with.
@@ -22,13 +22,13 @@ import math
 
 import numpy as np
 
+from ..analysis.measure import Measurement, UnseenPolicy, effective_model, measure
 from ..coders import CoderSpec, HuffmanCode, build_coder
-from ..distribution import Distribution, align
 from ..errors import CodeError, UnseenSymbolError
-from ..measure import Measurement, UnseenPolicy, effective_model, measure
-from ..measures import entropy, kl_divergence, unseen_symbols
-from ..plots import Panel
-from ..tokenize import symbol_label
+from ..info.measures import entropy, kl_divergence, unseen_symbols
+from ..models.distribution import Distribution, align
+from ..render.plots import Panel
+from ..text.tokenize import symbol_label
 from . import register
 from .base import (
     NATS_PER_BIT,

@@ -10,7 +10,7 @@ Both codes are real: the traffic file is encoded with each (and decoded back,
 checked), and the sizes are the lengths of the bitstreams, in bytes rounded
 up.  q' is the model the sender's code is built from: q with one escape
 codeword for the bytes q never saw (``UnseenPolicy("escape")``, see
-:mod:`klcode.measure`); KL(p‖q) itself is ∞ as soon as the traffic holds one
+:mod:`klcode.analysis.measure`); KL(p‖q) itself is ∞ as soon as the traffic holds one
 such byte.  The code tables themselves are not in the totals (both ends are
 assumed to hold them); their size is estimated separately and labelled so.
 
@@ -29,16 +29,16 @@ import numpy as np
 
 import klcode
 
+from ..analysis.compare import shared_distributions
+from ..analysis.measure import UnseenPolicy, effective_model, measure
 from ..coders import HuffmanCode, PrefixCode
 from ..coders.registry import CoderSpec
-from ..compare import shared_distributions
-from ..distribution import Distribution
 from ..errors import DataError
-from ..inputs import corpus_stream, load_corpus
-from ..measure import UnseenPolicy, effective_model, measure
-from ..measures import kl_contributions_kernel
-from ..plots import Panel
-from ..tokenize import TokenizerSpec, symbol_label
+from ..info.measures import kl_contributions_kernel
+from ..models.distribution import Distribution
+from ..render.plots import Panel
+from ..text.inputs import corpus_stream, load_corpus
+from ..text.tokenize import TokenizerSpec, symbol_label
 from . import register
 from .base import (
     Demo,

@@ -22,13 +22,14 @@ import math
 
 import numpy as np
 
+from ..analysis.likelihood import likelihood_ratio
+from ..analysis.measure import Measurement, encode_stream, measure
 from ..coders import CoderSpec, HuffmanCode, build_coder
-from ..distribution import Distribution, align
 from ..errors import DataError
-from ..likelihood import likelihood_ratio
-from ..measure import Measurement, TokenStream, encode_stream, measure
-from ..measures import entropy, kl_contributions, kl_divergence, unseen_symbols
-from ..plots import Panel
+from ..info.measures import entropy, kl_contributions, kl_divergence, unseen_symbols
+from ..models.distribution import Distribution, align
+from ..render.plots import Panel
+from ..text.stream import TokenStream
 from . import register
 from .base import (
     NATS_PER_BIT,

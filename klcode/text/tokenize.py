@@ -53,6 +53,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..errors import DataError, InputError
 from .corpus import (
     CHUNK_BYTES,
     DECODE_ERRORS,
@@ -63,7 +64,6 @@ from .corpus import (
     iter_text,
 )
 from .counting import bincount_chunked
-from .errors import DataError, InputError
 
 TokenKind = Literal["bytes", "chars", "words", "regex"]
 #: Every token kind, and the kinds that read decoded text.
@@ -472,7 +472,7 @@ def tally_tokens(
     8 bytes and character n-grams up to 3 characters are packed into integer
     keys (:func:`_tally_packed_ngrams`); other tokenizers count the lists
     :func:`iter_tokens` yields with ``collections.Counter``.
-    :func:`klcode.counts.count_tokens` wraps the result in a ``Counts`` record.
+    :func:`klcode.text.counts.count_tokens` wraps the result in a ``Counts`` record.
     """
     sources = [Source.of(source) for source in sources]
     if spec.kind == "bytes" and spec.ngram == 1:

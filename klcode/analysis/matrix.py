@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataError
+from ..text.inputs import Corpus
+from ..text.stream import TokenStream
 from .compare import shared_distributions
-from .errors import DataError
-from .inputs import Corpus
-from .measure import TokenStream, UnseenPolicy, measure
+from .measure import UnseenPolicy, measure
 
 Matrix = tuple[tuple[float, ...], ...]
 

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distribution import Distribution, align
-from .errors import DataError
-from .measures import kl_divergence
+from ..errors import DataError
+from ..info.measures import kl_divergence
+from ..models.distribution import Distribution, align
 
 #: Cells (checkpoints × symbols) of cumulative counts held at once by :func:`likelihood_ratio_path`.
 _BLOCK_CELLS = 1 << 22

@@ -38,8 +38,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .coders.contextual import COMPRESSOR_NAMES, compress_bytes
-from .errors import DataError
+from ..coders.contextual import COMPRESSOR_NAMES, compress_bytes
+from ..errors import DataError
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from os import PathLike
 from typing import BinaryIO
 
-from .errors import InputError
+from ..errors import InputError
 
 #: Bytes read per chunk by default (4 MiB).
 CHUNK_BYTES = 1 << 22

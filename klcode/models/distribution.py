@@ -20,8 +20,8 @@ from os import PathLike
 
 import numpy as np
 
-from .corpus import read_bytes
-from .errors import DistributionError, InputError
+from ..errors import DistributionError, InputError
+from ..text.corpus import read_bytes
 
 #: How far from 1 a sum of probabilities may be and still be accepted.
 SUM_TOLERANCE = 1e-9

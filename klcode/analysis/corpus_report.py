@@ -2,7 +2,7 @@
 
 :func:`build_report` runs every measurement of ``klcode report`` and returns
 one :class:`CorpusReport` (frozen dataclasses all the way down); rendering it
-as HTML or Markdown is :mod:`klcode.htmlreport`'s job.  The sections:
+as HTML or Markdown is :mod:`klcode.render.corpus_report`'s job.  The sections:
 
 * **corpora**: per corpus and per tokenization (bytes, chars, words): tokens,
   types, H, and the bits per token measured by actually encoding (and decoding
@@ -13,13 +13,13 @@ as HTML or Markdown is :mod:`klcode.htmlreport`'s job.  The sections:
   Byte tokens also get the compressors' bits per byte of the file itself.
 * **matrix**: for one tokenization (``matrix_tokens``, chars by default) the
   pairwise JS divergence and measured Huffman excess
-  (:func:`klcode.matrix.divergence_matrix`), clustered by average linkage on JS;
+  (:func:`klcode.analysis.matrix.divergence_matrix`), clustered by average linkage on JS;
   beside it the compression-based relative entropy of Benedetto, Caglioti &
   Loreto ("Language trees and zipping", 2002) for every ordered pair of raw
   files, clustered the same way.  The zipping estimate can be negative (two
   near-identical texts); the tree clips it at 0 (and the report says how many
   cells were clipped).
-* **convergence**: :func:`klcode.converge.converge` on one pair (por_PT vs
+* **convergence**: :func:`klcode.analysis.converge.converge` on one pair (por_PT vs
   por_BR when both are there, else the first two corpora): the measured
   excess of each coder closing on KL as the sample size and block size grow.
 * **reproducibility**: versions, tokenizer settings, seed, compressor, a hash
@@ -45,17 +45,18 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from . import __version__
+from .. import __version__
+from ..coders import HuffmanCode
+from ..coders.contextual import COMPRESSOR_NAMES, compress_bytes
+from ..coders.registry import CoderSpec
+from ..errors import DataError
+from ..text.corpus import expand_sources
+from ..text.inputs import Corpus, corpus_label, load_corpus
+from ..text.tokenize import TokenizerSpec, symbol_label
 from .cluster import Linkage, average_linkage, symmetric_distances
-from .coders import HuffmanCode
-from .coders.contextual import COMPRESSOR_NAMES, compress_bytes
-from .coders.registry import CoderSpec
 from .compare import corpus_bytes, shared_distributions, zipping_piece_bytes
 from .converge import Convergence, converge, default_block_sizes, log_spaced_sizes
-from .corpus import expand_sources
-from .errors import DataError
-from .filestats import file_entropy
-from .inputs import Corpus, corpus_label, load_corpus
+from .file_entropy import file_entropy
 from .matrix import (
     DivergenceMatrix,
     Matrix,
@@ -67,7 +68,6 @@ from .matrix import (
     nearest,
 )
 from .measure import UnseenPolicy
-from .tokenize import TokenizerSpec, symbol_label
 from .zipping import ZippingSizes
 
 #: The tokenizations a report can use, in the order they are shown.
@@ -201,7 +201,7 @@ class Reproducibility:
 
 @dataclass(frozen=True)
 class CorpusReport:
-    """Everything ``klcode report`` shows (see the module docstring); render with :mod:`klcode.htmlreport`."""
+    """Everything ``klcode report`` shows (see the module docstring); render with :mod:`klcode.render.corpus_report`."""
 
     paths: tuple[str, ...]
     corpora: tuple[str, ...]
@@ -226,7 +226,7 @@ def code_table_sha256(corpus: Corpus, digits: int = HASH_HEX_DIGITS) -> str:
     (canonical, ties by id), symbols in sorted order; the JSON is compact
     UTF-8 (``separators=(",", ":")``, ``ensure_ascii=False``).
 
-    >>> from klcode.counts import Counts
+    >>> from klcode.text.counts import Counts
     >>> counts = Counts.from_mapping(TokenizerSpec("chars"), {"a": 2, "b": 1, "c": 1})
     >>> code_table_sha256(Corpus("abc", counts, None)) == hashlib.sha256(b'[["a",1],["b",2],["c",2]]').hexdigest()[:16]
     True

@@ -1,4 +1,4 @@
-"""A :class:`~klcode.corpusreport.CorpusReport` as one self-contained HTML page, or as Markdown.
+"""A :class:`~klcode.analysis.corpus_report.CorpusReport` as one self-contained HTML page, or as Markdown.
 
 Both renderers walk the same laid-out document (:func:`report_sections`):
 the same sections, tables, cells and figures, every number formatted once by
@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from .corpusreport import STREAM_COMPRESSORS, CorpusReport, CorpusRow
-from .errors import PlotUnavailableError
-from .report import _fmt
-from .report import _markdown_cell as _md
+from ..analysis.corpus_report import STREAM_COMPRESSORS, CorpusReport, CorpusRow
+from ..errors import PlotUnavailableError
+from .documents import _fmt
+from .documents import _markdown_cell as _md
 
 #: Decimal places of bits, gaps and divergences in the tables.
 DIGITS = 4

@@ -1,7 +1,7 @@
 """Plots of divergence matrices (needs the optional extra: ``pip install 'klcode[plot]'``).
 
 matplotlib is imported inside the functions, never at module level, so
-``import klcode.plots`` works without it and only drawing raises
+``import klcode.render.plots`` works without it and only drawing raises
 :class:`PlotUnavailableError`.  Figures are drawn with matplotlib's
 object-oriented API (no pyplot, no global backend switch), so they render
 headless and leave the caller's matplotlib state alone.  Files are written
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .atomic import write_atomically
-from .cluster import Linkage
-from .errors import DataError, PlotUnavailableError
+from ..analysis.cluster import Linkage
+from ..atomic import write_atomically
+from ..errors import DataError, PlotUnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing import BinaryIO
@@ -222,7 +222,7 @@ def save_heatmap(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathL
                  value_label: str, linkage: Linkage | None = None) -> None:
     """Heatmap of a square matrix (cell [i, j] = matrix[i, j]) written to ``path`` (.png or .svg).
 
-    Rows and columns follow ``linkage.order`` when a :class:`~klcode.cluster.Linkage`
+    Rows and columns follow ``linkage.order`` when a :class:`~klcode.analysis.cluster.Linkage`
     of the same labels is given, with its dendrogram drawn on the left and on
     top; otherwise the order of ``labels``.  Finite values are coloured on
     one scale (the colour bar, labelled ``value_label``); +inf cells are

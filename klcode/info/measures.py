@@ -1,6 +1,6 @@
 """Entropy, cross-entropy, Kullback-Leibler and Jensen-Shannon divergences.
 
-Each measure takes two :class:`~klcode.distribution.Distribution` objects (aligned
+Each measure takes two :class:`~klcode.models.distribution.Distribution` objects (aligned
 on one alphabet first when their symbols differ) or two bare probability
 arrays of equal length.  Results are in bits by default (``base=2``); pass
 ``base=math.e`` for nats.  Conventions: 0·log 0 = 0 and 0·log(0/q) = 0;
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distribution import Distribution, align
-from .errors import DistributionError
+from ..errors import DistributionError
+from ..models.distribution import Distribution, align
 
 ArrayLike = Distribution | np.ndarray
 

@@ -31,13 +31,17 @@ import os
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .atomic import write_atomically
+from ..atomic import write_atomically
 from .corpus import CHUNK_BYTES, STDIN_PATH, Source, expand_sources, read_bytes
-from .distribution import Distribution
-from .errors import DataError, InputError
+
+if TYPE_CHECKING:
+    from ..models.distribution import Distribution
+
+from ..errors import DataError, InputError
 from .tokenize import TokenizerSpec, symbol_label, tally_tokens
 
 #: The "format" and "version" of counts files.
@@ -152,10 +156,12 @@ class Counts:
         if not self.symbols:
             where = ", ".join(repr(source) for source in self.sources) or "the corpus"
             raise DataError(f"no {self.spec.describe()} tokens in {where}: nothing to measure")
+        from ..models.distribution import Distribution
+
         return Distribution.from_counts(self.counts, self.symbols)
 
     def labels(self) -> tuple[str, ...]:
-        """Printable labels of the symbols (:func:`klcode.tokenize.symbol_label`)."""
+        """Printable labels of the symbols (:func:`klcode.text.tokenize.symbol_label`)."""
         return tuple(symbol_label(symbol) for symbol in self.symbols)
 
 
@@ -196,7 +202,7 @@ def count_corpus(
 ) -> Counts:
     """The counts of a corpus given as paths: text files, directories, ``-``, or saved counts files.
 
-    Text inputs are expanded (:func:`klcode.corpus.expand_sources`) and counted;
+    Text inputs are expanded (:func:`klcode.text.corpus.expand_sources`) and counted;
     a path that is a counts file (:func:`is_counts_file`) is loaded, and must have
     been counted with ``spec``.  Several inputs are merged into one record.
     """

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .coders.block import MAX_BLOCK_SYMBOLS
-from .coders.registry import CoderSpec, build_coder
-from .distribution import Distribution, align
-from .errors import DataError
+from ..coders.block import MAX_BLOCK_SYMBOLS
+from ..coders.registry import CoderSpec, build_coder
+from ..errors import DataError
+from ..info.measures import cross_entropy_kernel, entropy_kernel, kl_kernel
+from ..models.distribution import Distribution, align
+from ..text.stream import TokenStream
 from .likelihood import LikelihoodRatio, likelihood_ratio_path
-from .measure import TokenStream, UnseenPolicy, effective_model, encode_stream
-from .measures import cross_entropy_kernel, entropy_kernel, kl_kernel
+from .measure import UnseenPolicy, effective_model, encode_stream
 
 #: Default cap on the block alphabet of the block-size view (the coder's own limit is MAX_BLOCK_SYMBOLS).
 DEFAULT_BLOCK_SYMBOLS = 1 << 16

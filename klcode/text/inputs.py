@@ -17,7 +17,7 @@ import numpy as np
 
 from .corpus import Source, expand_sources
 from .counts import Counts, count_corpus, is_counts_file
-from .measure import TokenStream
+from .stream import TokenStream
 from .tokenize import TokenizerSpec, iter_tokens, token_ids
 
 

@@ -17,16 +17,18 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .compare import Comparison, Contribution
-from .converge import Convergence
-from .counts import Counts
-from .demos.base import Demo, DemoResult
-from .filestats import FileEntropy
-from .matrix import DivergenceMatrix, mutual_neighbours
-from .measure import Measurement
-from .tokenize import symbol_label
+if TYPE_CHECKING:  # records of the demos layer, documented here; no import at run time
+    from ..demos.base import Demo, DemoResult
+
+from ..analysis.compare import Comparison, Contribution
+from ..analysis.converge import Convergence
+from ..analysis.file_entropy import FileEntropy
+from ..analysis.matrix import DivergenceMatrix, mutual_neighbours
+from ..analysis.measure import Measurement
+from ..text.counts import Counts
+from ..text.tokenize import symbol_label
 
 UNITS = ("bits", "nats")
 FORMATS = ("table", "json", "csv", "markdown")

@@ -16,12 +16,12 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .coders import HuffmanCode
-from .coders.registry import CoderSpec, build_coder
-from .corpus import iter_chunks
-from .inputs import Corpus, corpus_stream
+from ..coders import HuffmanCode
+from ..coders.registry import CoderSpec, build_coder
+from ..info.measures import entropy
+from ..text.corpus import iter_chunks
+from ..text.inputs import Corpus, corpus_stream
 from .measure import encode_stream
-from .measures import entropy
 
 #: name → factory of a streaming compressor object with .compress() and .flush()
 COMPRESSORS: dict[str, Callable[[], object]] = {

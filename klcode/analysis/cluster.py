@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 #: Negative values down to this are rounding noise and are clipped to 0.
 NEGATIVE_TOLERANCE = 1e-12

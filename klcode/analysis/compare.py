@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .coders.registry import CoderSpec
-from .corpus import iter_chunks
-from .distribution import Distribution
-from .inputs import Corpus, corpus_stream
+from ..coders.registry import CoderSpec
+from ..info.measures import js_divergence, kl_contributions_kernel
+from ..models.distribution import Distribution
+from ..text.corpus import iter_chunks
+from ..text.inputs import Corpus, corpus_stream
+from ..text.tokenize import symbol_label
 from .measure import Measurement, UnseenPolicy, effective_model, measure
-from .measures import js_divergence, kl_contributions_kernel
-from .tokenize import symbol_label
 from .zipping import ZippingEstimate, zipping_relative_entropy
 
 #: Bytes in the piece b of the zipping estimate (at most a tenth of the text it is taken from).

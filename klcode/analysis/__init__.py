@@ -1,0 +1,1 @@
+"""Analyses: measurement records and what is built from them (compare, matrix, converge, reports' data)."""

@@ -1,0 +1,43 @@
+"""klcode count: token counts of a corpus, saved as a counts file every command accepts."""
+
+from __future__ import annotations
+
+import click
+
+from ..render.documents import FORMATS, counts_document
+from .common import (
+    emit,
+    load_with_progress,
+    tokenizer_options,
+    tokenizer_spec,
+)
+
+
+@click.command("count")
+@click.argument("corpus", nargs=-1, required=True)
+@tokenizer_options
+@click.option("-o", "--output", default=None, metavar="COUNTS.json",
+              help="Save the counts to this file (atomically); any command accepts it where it accepts a corpus.")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Show the N most frequent tokens.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format of the summary.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, and no notes under the table.")
+def count(corpus: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int,
+          regex: str | None, output: str | None, top: int, fmt: str, as_json: bool, quiet: bool) -> None:
+    """Count the tokens of a corpus (all paths together), and save the counts with -o.
+
+    Reading is streamed: memory does not grow with the corpus. A saved counts
+    file lets every other command skip reading a big corpus again.
+
+    \b
+    Example:
+      klcode count corpora/genesis --tokens words --lower -o genesis-words.json
+      klcode entropy genesis-words.json --tokens words --lower
+    """
+    from ..text.counts import save_counts
+
+    spec = tokenizer_spec(tokens, encoding, errors, lower, ngram, regex)
+    counts = load_with_progress(list(corpus), spec, quiet).counts
+    if output is not None:
+        save_counts(counts, output)
+    emit(counts_document(counts, top, output), fmt, as_json, None, quiet)

@@ -1,0 +1,1 @@
+"""Rendering: documents per command (table, JSON, CSV, Markdown), the corpus report page, plots."""
