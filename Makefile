@@ -1,18 +1,38 @@
 # The commands of the README:
 #   make run   - set up .venv and run klcode on the bundled corpora (compare, the UDHR matrix)
-#   make test  - set up .venv (with the test extras) and the browser of the report test, run the whole test suite
+#   make test  - set up .venv (with the test extras), .venv-plain (a plain `pip install .`, no extras) and the
+#                browser of the report test, run the whole test suite (tests/test_plain_install.py runs the
+#                README's commands with .venv-plain/bin/klcode)
 #   make bench - set up .venv and run every benchmark: python -m benchmarks (about 10 minutes)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# A second environment with `pip install .` and nothing else, as a new user gets it: the dependencies once
+# (again when pyproject.toml changes), klcode itself again whenever a file of the package changed.
+PLAIN        := .venv-plain
+PLAIN_STAMP  := $(PLAIN)/.installed
+PLAIN_KLCODE := $(PLAIN)/.klcode-installed
+PACKAGE_FILES := $(shell find klcode -type f ! -path '*/__pycache__/*' ! -name '*.pyc' 2>/dev/null)
 
-.PHONY: run test browser bench bench-counting clean
+.PHONY: run test plain browser bench bench-counting clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(PLAIN_STAMP): pyproject.toml
+	rm -rf $(PLAIN)
+	$(PYTHON) -m venv $(PLAIN)
+	$(PLAIN)/bin/python -m pip install --quiet .
+	touch $(PLAIN_STAMP)
+
+$(PLAIN_KLCODE): $(PLAIN_STAMP) $(PACKAGE_FILES)
+	$(PLAIN)/bin/python -m pip install --quiet --no-deps --force-reinstall .
+	touch $(PLAIN_KLCODE)
+
+plain: $(PLAIN_KLCODE)
 
 run: $(STAMP)
 	$(BIN)/klcode compare corpora/canterbury/alice29.txt corpora/canterbury/asyoulik.txt
@@ -21,7 +41,7 @@ run: $(STAMP)
 	$(BIN)/klcode matrix corpora/udhr --tokens chars --plot build/udhr-js.png
 	@echo "heatmap of the UDHR matrix: build/udhr-js.png"
 
-test: $(STAMP) browser
+test: $(STAMP) plain browser
 	$(BIN)/python -m pytest -q
 
 # The HTML report is checked in headless Chromium (Debian's package). Installed when missing and
@@ -40,4 +60,4 @@ bench-counting: $(STAMP)
 	$(BIN)/python benchmarks/bench_counting.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(PLAIN) build *.egg-info
