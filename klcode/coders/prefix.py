@@ -6,10 +6,15 @@ by (length, id), each codeword the previous one plus one, shifted left when the
 length grows.  Only lengths decide the cost of a stream, so every family of
 prefix codes (Huffman, Shannon, length-limited, ...) shares this class.
 
-Encoding is vectorized numpy (no Python loop per token): tokens are grouped
-into units of up to 64 bits, and units are packed into 64-bit words with a
-cumulative sum of lengths and a ``bitwise_or.reduceat``.  Decoding runs in C
-through :meth:`bitarray.bitarray.decode`.
+Long streams (≥ :data:`~klcode.coders.kernels.KERNEL_MIN_TOKENS` ids) and
+large alphabets are encoded and decoded by the compiled kernels of
+:mod:`klcode.coders.kernels` (a 64-bit accumulator; a 12-bit decode table with
+a canonical fallback for longer codewords), for codewords of up to 64 bits.
+Short streams stay on the plain paths, which are also the kernels' references:
+encoding in vectorized numpy (tokens grouped into units of up to 64 bits,
+packed into 64-bit words with a cumulative sum of lengths and a
+``bitwise_or.reduceat``), decoding in C through :meth:`bitarray.bitarray.decode`.
+Both write the identical bitstream.
 
 >>> code = PrefixCode.from_lengths([1, 2, 3, 3])
 >>> [code.codeword(i) for i in range(4)], code.kraft_sum
@@ -30,7 +35,7 @@ import numpy as np
 from bitarray import bitarray, decodetree
 
 from ..errors import CodeError, DecodeError
-from ..text.counting import bincount_chunked
+from ..text.counting import COMPILED_MIN_TOKENS, bincount_chunked
 from ._checks import checked_ids
 
 #: bitarray's decoder accepts codewords of at most this many bits.
@@ -41,6 +46,14 @@ _U64 = np.uint64
 _BATCH_TOKENS = 1 << 18
 #: Length given to ids without a codeword while encoding: longer than any unit, so they are caught.
 _NO_CODEWORD = 200
+#: Longest codeword of the compiled kernels (klcode.coders.kernels.MAX_KERNEL_CODEWORD_BITS, kept here so
+#: that deciding does not import numba), the width of their decode table, and the alphabet size past which
+#: even short streams use them (bitarray's decode tree is a Python object per codeword).
+MAX_KERNEL_CODEWORD_BITS = 64
+DECODE_TABLE_BITS = 12
+COMPILED_MIN_ALPHABET = 4096
+#: The compiled decoder's output array while it only checks (never written).
+_NO_OUTPUT = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,8 @@ class PrefixCode:
 
     lengths_bits: np.ndarray
     name: str = "prefix"
-    _codewords: tuple[int, ...] = field(init=False, repr=False)
+    #: Canonical codeword values per id: uint64 when every codeword fits in 64 bits, else Python ints.
+    _codewords: np.ndarray | tuple[int, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         lengths = np.array(self.lengths_bits, copy=True)
@@ -108,7 +122,7 @@ class PrefixCode:
     def codeword(self, symbol_id: int) -> str:
         """The codeword of an id as a string of 0 and 1 ('' when it has none)."""
         length = int(self.lengths_bits[symbol_id])
-        return format(self._codewords[symbol_id], f"0{length}b") if length else ""
+        return format(int(self._codewords[symbol_id]), f"0{length}b") if length else ""
 
     def table(self) -> list[CodewordRow]:
         """The code table: one row per id that has a codeword, in id order."""
@@ -137,13 +151,15 @@ class PrefixCode:
         ids = checked_ids(ids, self.size)
         if ids.size == 0:
             return bitarray(endian="big")
+        if self._compiled(ids.size):
+            return self._encode_compiled(ids)
         if self.max_length_bits > 64:
             self._check_codable(np.flatnonzero(bincount_chunked(ids, minlength=self.size)))
             bits = bitarray(endian="big")
             bits.encode(self._codeword_bits(), ids.tolist())
             return bits
         lengths, values = self._unit_tables
-        pair_table = _pair_tables(lengths, values) if ids.dtype == np.uint8 and 2 * self.max_length_bits <= 64 else None
+        pair_table = self._pair_table if ids.dtype == np.uint8 and 2 * self.max_length_bits <= 64 else None
         pieces: list[np.ndarray] = []
         bit = 0
         for start in range(0, ids.size, _BATCH_TOKENS):
@@ -171,6 +187,10 @@ class PrefixCode:
             if len(bits):
                 raise DecodeError(f"expected an empty bitstream for 0 tokens (got {len(bits)} bits)")
             return np.zeros(0, dtype=np.int64)
+        if self._compiled(n_tokens):
+            ids = np.empty(n_tokens, dtype=np.int64)
+            self._decode_compiled(bits, ids, check=False)
+            return ids
         tree = self._decode_tree
         try:
             if self.size <= 256:  # bytes() drains the C iterator faster than np.fromiter
@@ -183,7 +203,97 @@ class PrefixCode:
             raise DecodeError(f"bitstream decoded to {ids.size} tokens (expected {n_tokens})")
         return ids.astype(np.int64, copy=False)
 
+    def decodes_to(self, bits: bitarray, ids: np.ndarray) -> bool:
+        """Whether ``bits`` decodes to exactly ``ids`` (the round-trip check; compiled, without a decoded copy).
+
+        Raises :class:`DecodeError` when the bitstream is not a stream of this code.
+        """
+        ids = np.asarray(ids)
+        if ids.size == 0 or not self._compiled(ids.size):
+            return bool(np.array_equal(self.decode(bits, ids.size), ids))
+        if ids.dtype != np.uint8 and ids.dtype != np.int64:
+            ids = ids.astype(np.int64)
+        return self._decode_compiled(bits, ids, check=True)
+
     # ------------------------------------------------------------------- helpers
+    def _compiled(self, n_tokens: int) -> bool:
+        """Whether the compiled kernels code this stream: codewords ≤ 64 bits, and a long stream or a large alphabet."""
+        return self.max_length_bits <= MAX_KERNEL_CODEWORD_BITS and (
+            n_tokens >= COMPILED_MIN_TOKENS or self.size > COMPILED_MIN_ALPHABET
+        )
+
+    def _encode_compiled(self, ids: np.ndarray) -> bitarray:
+        """:meth:`encode` by the compiled 64-bit accumulator (the identical bitstream)."""
+        from .kernels import encode_prefix
+
+        if ids.dtype != np.uint8 and ids.dtype != np.int64:
+            ids = ids.astype(np.int64)
+        lengths, values = self._kernel_tables
+        out = np.empty((ids.size * self.max_length_bits + 63) // 64 * 8, dtype=np.uint8)  # pages touched only as written
+        n_bits, bad = encode_prefix(ids, lengths, values, out)
+        if bad >= 0:
+            self._check_codable(np.flatnonzero(bincount_chunked(ids, minlength=self.size)))
+        bits = bitarray(endian="big")
+        bits.frombytes(out[: (n_bits + 7) // 8].data)
+        del bits[n_bits:]
+        return bits
+
+    def _decode_compiled(self, bits: bitarray, ids: np.ndarray, check: bool) -> bool:
+        """Decode ``ids.size`` ids into ``ids`` (or, with ``check``, compare them with ``ids``) by the table kernel."""
+        from .kernels import DECODE_INVALID, DECODE_MISMATCH, DECODE_PAST_END, decode_prefix
+
+        n_bits = len(bits)
+        padded = np.zeros((n_bits + 63) // 64 * 8 + 8, dtype=np.uint8)  # whole words, and one zero word after them
+        padded[: (n_bits + 7) // 8] = np.frombuffer(bits, dtype=np.uint8)[: (n_bits + 7) // 8]
+        words = padded.view(">u8").astype(_U64)
+        symbols, table_lengths, table_bits, first_code, first_index, code_count, sorted_ids = self._decode_tables
+        out, expected = (_NO_OUTPUT, ids) if check else (ids, ids)
+        status, token, position = decode_prefix(words, n_bits, symbols, table_lengths, table_bits, first_code,
+                                                first_index, code_count, sorted_ids, self.max_length_bits,
+                                                out, expected, check)
+        if status == DECODE_MISMATCH:
+            return False
+        if status == DECODE_INVALID:
+            raise DecodeError(f"bitstream does not decode with this code (no codeword at bit {position}, token {token})")
+        if status == DECODE_PAST_END:
+            raise DecodeError(f"bitstream decoded to {token} tokens (expected {ids.size})")
+        if position != n_bits:
+            raise DecodeError(f"bitstream has {n_bits - position} bits left after the {ids.size} tokens expected")
+        return True
+
+    @cached_property
+    def _kernel_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Length (0 = no codeword) and value of each id's codeword as uint64, for the compiled encoder."""
+        return self.lengths_bits.astype(_U64), np.asarray(self._codewords, dtype=_U64)
+
+    @cached_property
+    def _decode_tables(self) -> tuple:
+        """The compiled decoder's tables: a DECODE_TABLE_BITS-wide (id, length) table, and the canonical ones.
+
+        Entry w of the table is the codeword that the window w starts with
+        (-1: none does, the code is incomplete there; -2: a longer codeword).
+        """
+        lengths, values = self._kernel_tables
+        longest = self.max_length_bits
+        width = min(DECODE_TABLE_BITS, longest)
+        symbols = np.full(1 << width, -1, dtype=np.int64)
+        table_lengths = np.zeros(1 << width, dtype=np.int64)
+        short = np.flatnonzero((self.lengths_bits > 0) & (self.lengths_bits <= width))
+        spans = np.left_shift(1, width - self.lengths_bits[short])
+        starts = values[short].astype(np.int64) << (width - self.lengths_bits[short])
+        entries = np.repeat(starts - np.cumsum(spans) + spans, spans) + np.arange(int(spans.sum()))
+        symbols[entries] = np.repeat(short, spans)
+        table_lengths[entries] = np.repeat(self.lengths_bits[short], spans)
+        long = np.flatnonzero(self.lengths_bits > width)
+        symbols[(values[long] >> (lengths[long] - _U64(width))).astype(np.int64)] = -2
+        order = np.flatnonzero(self.lengths_bits)[np.argsort(self.lengths_bits[self.lengths_bits > 0], kind="stable")]
+        code_count = np.bincount(self.lengths_bits[order], minlength=longest + 1).astype(np.int64)
+        first_index = np.concatenate(([0], np.cumsum(code_count)[:-1])).astype(np.int64)
+        first_code = np.zeros(longest + 1, dtype=_U64)
+        present = code_count > 0
+        first_code[present] = values[order[first_index[present]]]
+        return symbols, table_lengths, width, first_code, first_index, code_count, order.astype(np.int64)
+
     @cached_property
     def _unit_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """Length and value of each id's codeword as uint64 (codewords of ≤ 64 bits), for :meth:`encode`.
@@ -192,6 +302,11 @@ class PrefixCode:
         """
         lengths = np.where(self.has_codeword(), self.lengths_bits, _NO_CODEWORD).astype(_U64)
         return lengths, np.array(self._codewords, dtype=_U64)
+
+    @cached_property
+    def _pair_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Length and value of every pair of byte ids (65,536 entries), built once per code."""
+        return _pair_tables(*self._unit_tables)
 
     @cached_property
     def _decode_tree(self) -> decodetree:
@@ -220,8 +335,28 @@ class PrefixCode:
             )
 
 
-def _canonical_codewords(lengths: np.ndarray) -> tuple[int, ...]:
-    """Canonical codeword values: ids sorted by (length, id), consecutive values per length."""
+def _canonical_codewords(lengths: np.ndarray) -> np.ndarray | tuple[int, ...]:
+    """Canonical codeword values: ids sorted by (length, id), consecutive values per length.
+
+    With codewords of at most 64 bits: a uint64 array, from the first codeword
+    of each length, first(l) = (first(l−1) + n(l−1))·2, plus the rank of the id
+    among the ids of its length.  Longer codes: Python integers, one by one.
+
+    >>> _canonical_codewords(np.array([2, 1, 3, 3, 0])).tolist()
+    [2, 0, 6, 7, 0]
+    """
+    longest = int(lengths.max())
+    if longest <= 64:
+        per_length = np.bincount(lengths, minlength=longest + 1).tolist()
+        first = [0] * (longest + 1)
+        for length in range(2, longest + 1):
+            first[length] = (first[length - 1] + per_length[length - 1]) << 1
+        order = np.flatnonzero(lengths)[np.argsort(lengths[lengths > 0], kind="stable")]  # by (length, id)
+        sorted_lengths = lengths[order]
+        starts = np.searchsorted(sorted_lengths, sorted_lengths)  # position of the first id of each length
+        values = np.zeros(lengths.size, dtype=_U64)
+        values[order] = np.array(first, dtype=_U64)[sorted_lengths] + (np.arange(order.size) - starts).astype(_U64)
+        return values
     codewords = [0] * lengths.size
     length_of = lengths.tolist()
     order = np.flatnonzero(lengths)[np.argsort(lengths[lengths > 0], kind="stable")].tolist()  # by (length, id)
