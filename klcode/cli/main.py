@@ -15,6 +15,7 @@ import click
 from .. import __version__
 from ..errors import KlcodeError
 from . import compare, converge, count, demo, entropy, matrix, measure, report
+from . import pack, rate
 from .common import EXIT_DATA_ERROR, EXIT_USAGE_ERROR
 
 
@@ -44,6 +45,9 @@ cli.add_command(entropy.entropy)
 cli.add_command(converge.converge)
 cli.add_command(demo.demo)
 cli.add_command(report.report)
+cli.add_command(rate.rate)
+cli.add_command(pack.pack)
+cli.add_command(pack.unpack)
 
 
 def main(argv: list[str] | None = None) -> int:

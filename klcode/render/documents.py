@@ -583,3 +583,131 @@ def demos_list_document(demos: dict[str, Demo]) -> Document:
     notes = ("run one with: klcode demo NAME [--explain] [--json] [--plot FILE.png]",)
     return Document("klcode demos", (Table("", ("demo", "lesson", "parameters"), rows, records),), notes,
                     {"demos": list(records)})
+
+
+# ------------------------------------------------------------------------ rates
+def _rate_cell(value: float, digits: int = 4) -> str:
+    return _fmt(value, digits)
+
+
+def rate_document(results: Sequence[Any], unit: str = "bits", extra: dict | None = None) -> Document:
+    """The document of ``klcode rate``: per file, the model's bits per token (measured and ideal), per char, per byte,
+    and the compressors' bits per byte."""
+    f = unit_factor(unit)
+    names = list(dict.fromkeys(c.compressor for r in results for c in r.compressors))
+    header = ("file", "bytes", "tokens", "measured", "ideal", "overhead", "bits/char", "bits/byte",
+              *(f"{name} bits/byte" for name in names))
+    rows, records = [], []
+    for r in results:
+        sizes = {c.compressor: c for c in r.compressors}
+        cells = [os.path.basename(r.label) or r.label, f"{r.input_bytes:,}", f"{r.token_count:,} {r.tokens}",
+                 _rate_cell(r.measured_bits_per_token * f), _rate_cell(r.ideal_bits_per_token * f),
+                 f"{r.model.overhead_bits / max(r.model.ideal_bits, 1e-300):.3%}",
+                 _rate_cell(r.measured_bits_per_char), _rate_cell(r.measured_bits_per_byte)]
+        for name in names:
+            c = sizes.get(name)
+            cells.append("n/a" if c is None else _rate_cell(c.bits_per_byte) + (f" (o{c.order})" if c.order else ""))
+        rows.append(tuple(cells))
+        record = jsonable(r, unit)
+        record["measured_bits_per_char"] = _number(r.measured_bits_per_char)
+        record["measured_bits_per_byte"] = _number(r.measured_bits_per_byte)
+        record["compressors"] = {c.compressor: {**jsonable(c), "bits_per_byte": _number(c.bits_per_byte)}
+                                 for c in r.compressors}
+        records.append(record)
+    model = results[0].model.model if results else ""
+    notes = [
+        f"model: {model}, started empty and learning as it codes (the entropy rate h(A) a compressor pays); "
+        f"measured = 8 × the range-coded payload, decoded back ({', '.join(sorted({'verified' if r.model.verified else 'not verified (--no-verify)' for r in results}))}); "
+        "ideal = Σ −log2 q(x_i | context) of the probabilities the coder was given",
+        f"measured and ideal in {unit} per token; bits/char and bits/byte are the measured payload per char and per byte",
+    ]
+    if names:
+        notes.append("compressors on the same bytes, each decompressed and compared: "
+                     + "; ".join(f"{name}: {next(c.setting for r in results for c in r.compressors if c.compressor == name)}"
+                                 for name in names) + " (PPMd's best order in parentheses)")
+    data = {**(extra or {}), "files": records, "unit": unit}
+    return Document(f"klcode rate  ({len(results)} file(s), {model})",
+                    (Table(f"entropy rate [{unit} per token; compressors in bits per byte]", header, tuple(rows),
+                           tuple(records)),), tuple(notes), data, unit=unit)
+
+
+def _extra_cost_table(title: str, rows: Sequence[Any], unit: str) -> Table:
+    f = unit_factor(unit)
+    header = ("word", "occurrences", f"Σ extra [{unit}]", f"extra per occurrence [{unit}]",
+              f"own model per occurrence [{unit}]", "costliest occurrence in context")
+    cells = tuple((r.unit, f"{r.occurrences:,}", _fmt(r.extra_bits * f, 2), _fmt(r.extra_bits_per_occurrence * f, 3),
+                   _fmt(r.own_bits_per_occurrence * f, 3), r.context) for r in rows)
+    records = tuple({**jsonable(r), "extra_" + unit: _number(r.extra_bits * f)} for r in rows)
+    return Table(title, header, cells, records)
+
+
+def rate_comparison_tables(rc: Any, unit: str = "bits") -> tuple[tuple[Table, ...], tuple[str, ...], dict[str, Any]]:
+    """Tables, notes and JSON data of ``compare --model``: h(A″‖A′), h(A″‖B), D(A‖B), both ways, and the costliest words."""
+    f = unit_factor(unit)
+    header = ("quantity", "measured", "ideal", "held-out tokens", "training tokens")
+    rows, records = [], []
+
+    def row(name: str, measured: float, ideal: float, d: Any) -> None:
+        rows.append((name, _fmt(measured * f), _fmt(ideal * f), f"{d.heldout_tokens:,}", f"{d.training_tokens:,}"))
+        records.append({"quantity": name, f"measured_{unit}_per_token": _number(measured * f),
+                        f"ideal_{unit}_per_token": _number(ideal * f)})
+
+    for d, x, y in ((rc.a_to_b, "A", "B"), (rc.b_to_a, "B", "A")):
+        row(f"h({x}″‖{x}′)  {x}'s held-out part, {x}'s own model", d.own.measured_bits_per_token,
+            d.own.ideal_bits_per_token, d)
+        row(f"h({x}″‖{y})  {x}'s held-out part, {y}'s model", d.cross.measured_bits_per_token,
+            d.cross.ideal_bits_per_token, d)
+        row(f"D({x}‖{y}) = h({x}″‖{y}) − h({x}″‖{x}′)  KL rate", d.measured_kl_rate_bits_per_token,
+            d.ideal_kl_rate_bits_per_token, d)
+    tables = (
+        Table(f"context model rates ({rc.model}, {rc.tokens}) [{unit} per token]", header, tuple(rows), tuple(records)),
+        _extra_cost_table("where A costs most under B's model (Σ over the word's tokens of l_B − l_A, held-out A″)",
+                          rc.top_a, unit),
+        _extra_cost_table("where B costs most under A's model (Σ over the word's tokens of l_A − l_B, held-out B″)",
+                          rc.top_b, unit),
+    )
+    verified = all(c.verified for d in (rc.a_to_b, rc.b_to_a) for c in (d.own, d.cross))
+    notes = (
+        f"KL rate estimator: each text split at {rc.train_fraction:g} of its tokens into X′ and a held-out X″; both models "
+        f"trained on the first {rc.a_to_b.training_tokens:,} tokens of their text (the same budget) and frozen while they "
+        f"code X″ (no drift toward the text being coded); round trips: {'verified' if verified else 'skipped'}",
+        "the order-0 KL rows above ignore which token follows which; D(A‖B) counts it",
+    )
+    data = {"rates": jsonable(rc, unit)}
+    return tables, notes, data
+
+
+def with_rates(document: Document, tables: Sequence[Table], notes: Sequence[str], data: dict[str, Any]) -> Document:
+    """``document`` with the tables, notes and JSON data of a context-model measurement added."""
+    return dataclasses.replace(document, tables=document.tables + tuple(tables), notes=document.notes + tuple(notes),
+                               data={**document.data, **data})
+
+
+def rate_matrix_tables(rm: Any, unit: str = "bits", full: bool | None = None) -> tuple[tuple[Table, ...], tuple[str, ...], dict[str, Any]]:
+    """Tables, notes and JSON data of ``matrix --model``: each text's nearest by KL rate, and the KL-rate matrix."""
+    f = unit_factor(unit)
+    n = len(rm.labels)
+    rows = tuple((nb.corpus, f"{rm.heldout_tokens[i]:,}", _fmt(rm.cross_entropy_rate_bits_per_token[i][i] * f, 4),
+                  nb.nearest, _fmt(nb.kl_rate_bits_per_token * f, 4)) for i, nb in enumerate(rm.nearest_by_kl_rate))
+    tables = [Table(f"nearest by KL rate ({rm.model}, {rm.tokens}) [{unit} per token]",
+                    ("corpus", "held-out tokens", "h(X″‖X′)", "nearest by KL rate", "D(X‖nearest)"), rows)]
+    if full or (full is None and n <= 12):
+        cells = tuple((rm.labels[i],) + tuple("·" if i == j else _fmt(rm.kl_rate_bits_per_token[i][j] * f, 4)
+                                              for j in range(n)) for i in range(n))
+        tables.append(Table(f"KL rate D(row‖column) = h(row″‖column) − h(row″‖row′) [{unit} per token]",
+                            ("",) + rm.labels, cells))
+    overhead = (rm.measured_bits - rm.ideal_bits) / rm.ideal_bits if rm.ideal_bits else math.nan
+    notes = (
+        f"KL rates: each text's held-out part coded, frozen, by the model of every text's first {rm.training_tokens:,} "
+        f"tokens (one budget for all); cells are ideal bits (−Σ log2 q) of codings that "
+        f"{'decoded back' if rm.verified else 'were not decoded back (--no-verify)'}; all codings together: "
+        f"{rm.measured_bits:,} bits measured, {overhead:.3%} over ideal",
+    )
+    return tuple(tables), notes, {"rates": jsonable(rm, unit)}
+
+
+def pack_document(command: str, record: dict[str, Any]) -> Document:
+    """The document of ``klcode pack`` / ``klcode unpack``: sizes, the model, and the checks."""
+    rows = tuple((key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
+                 for key, value in record.items())
+    return Document(f"klcode {command}", (Table("", ("field", "value"), rows, (record,)),), (), {"command": command, **record})
