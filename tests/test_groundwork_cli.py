@@ -1,0 +1,84 @@
+"""The second half of the new-user audit (issue 9, §4): matrix speed, outputs checked first, exit codes, wording, tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from klcode.analysis.compare import shared_distributions
+from klcode.analysis.matrix import divergence_matrix
+from klcode.analysis.measure import UnseenPolicy, measure
+from klcode.cli import main
+from klcode.errors import UnseenSymbolError
+from klcode.text.inputs import load_corpus
+from klcode.text.stream import TokenStream
+from klcode.text.tokenize import TokenizerSpec
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT / "corpora"
+MATRIX_FIELDS = ("kl_bits_per_token", "effective_kl_bits_per_token", "measured_excess_bits_per_token",
+                 "js_bits_per_token")
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ------------------------------------------------------------------------------------------------ matrix
+def pair_by_pair(corpora, policy):
+    """The matrix as the audit found it: measure() on each ordered pair, on the union of the pair's symbols."""
+    n = len(corpora)
+    cells = {name: np.zeros((n, n)) for name in MATRIX_FIELDS}
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                p, q, _ = shared_distributions(corpora[i], corpora[j])
+                m = measure(p, q, TokenStream.from_counts(p.counts), policy=policy)
+                cells["kl_bits_per_token"][i, j] = m.kl_bits_per_token
+                cells["effective_kl_bits_per_token"][i, j] = m.effective_kl_bits_per_token
+                cells["measured_excess_bits_per_token"][i, j] = m.measured_excess_bits_per_token
+                cells["js_bits_per_token"][i, j] = m.js_bits_per_token
+    return cells
+
+
+def pieces(tmp_path, kind, count, size):
+    """``count`` pieces of ``size`` bytes cut from the bundled Genesis texts, and all of them in one (which covers
+    every other), counted as ``kind`` tokens."""
+    texts = sorted((CORPORA / "genesis").glob("*.txt"))
+    spec = TokenizerSpec(kind=kind, encoding="latin-1")
+    written = []
+    for k in range(count):
+        raw = texts[k % len(texts)].read_bytes()
+        start = (k * 7919 * size) % (len(raw) - size)
+        written.append(raw[start:start + size])
+    written.append(b" ".join(written))
+    for k, raw in enumerate(written):
+        (tmp_path / f"{k:02d}.txt").write_bytes(raw)
+    return [load_corpus([str(tmp_path / f"{k:02d}.txt")], spec) for k in range(len(written))]
+
+
+@pytest.mark.parametrize("kind,size", [("bytes", 400), ("words", 1500)])
+@pytest.mark.parametrize("policy", [UnseenPolicy(), UnseenPolicy("escape", escape_probability=0.01),
+                                    UnseenPolicy("add-k", 0.5)], ids=["escape", "escape-0.01", "add-k"])
+def test_matrix_equals_measure_pair_by_pair(tmp_path, kind, size, policy):
+    corpora = pieces(tmp_path, kind, 6, size)
+    result = divergence_matrix(corpora, policy=policy)
+    expected = pair_by_pair(corpora, policy)
+    for name in MATRIX_FIELDS:  # the same numbers, bit for bit
+        assert np.array_equal(np.array(getattr(result, name)), expected[name]), name
+    kl = np.array(result.kl_bits_per_token)
+    assert np.isinf(kl).any() and np.isfinite(kl[:-1, -1]).all()  # pairs with unseen symbols, and pairs without
+
+
+def test_matrix_error_policy_says_what_measure_says(tmp_path):
+    corpora = pieces(tmp_path, "bytes", 3, 300)
+    p, q, _ = shared_distributions(corpora[0], corpora[1])
+    with pytest.raises(UnseenSymbolError) as expected:
+        measure(p, q, TokenStream.from_counts(p.counts), policy=UnseenPolicy("error"))
+    with pytest.raises(UnseenSymbolError) as got:
+        divergence_matrix(corpora, policy=UnseenPolicy("error"))
+    assert str(got.value) == str(expected.value)
