@@ -41,7 +41,6 @@ import common  # noqa: E402 - importing common puts the checkout on sys.path whe
 
 from klcode.coders.base import Coder, Encoded  # noqa: E402
 from klcode.coders.registry import CoderSpec, build_coder  # noqa: E402
-from klcode.errors import CoderUnavailableError  # noqa: E402
 from klcode.models.distribution import Distribution  # noqa: E402
 from klcode.text.counting import bincount_chunked  # noqa: E402
 
@@ -200,15 +199,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def build_coders(specs: Sequence[CoderSpec], model: Distribution,
                  counts: np.ndarray) -> tuple[list[tuple[CoderSpec, Coder, float]], dict[str, str]]:
-    """Each coder built once from the model, timed; the coders whose package is missing, with the reason."""
+    """Each coder built once from the model, timed (every coder's package is a dependency: none is skipped)."""
     built, skipped = [], {}
     for spec in specs:
-        try:
-            coder, build_s = common.timed(lambda spec=spec: build_coder(spec, model.probabilities, counts))
-        except CoderUnavailableError as error:
-            skipped[spec.label] = str(error)
-            common.progress(f"NOTE: {spec.label} skipped: {error}")
-            continue
+        coder, build_s = common.timed(lambda spec=spec: build_coder(spec, model.probabilities, counts))
         built.append((spec, coder, build_s))
         common.progress(f"[build] {spec.label}: {build_s:.4f} s")
     return built, skipped

@@ -41,9 +41,3 @@ class OutputError(KlcodeError, OSError):
     """An output file (a report, a plot, a counts file) could not be written."""
 
 
-class PlotUnavailableError(KlcodeError, ImportError):
-    """Plotting was asked for, and matplotlib (the optional extra ``klcode[plot]``) is not installed."""
-
-
-class CoderUnavailableError(KlcodeError, ImportError):
-    """A coder was asked for whose optional package (constriction, zstandard) is not installed."""

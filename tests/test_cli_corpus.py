@@ -120,14 +120,6 @@ def test_matrix_formats_and_plot(capsys, tmp_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_matrix_plot_without_matplotlib(capsys, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    code, out, err = run(capsys, "matrix", UDHR / "dan.txt", UDHR / "nob.txt", "--plot", tmp_path / "m.svg")
-    assert code == 1 and out == ""
-    assert err == ("klcode: error: plotting needs matplotlib, which is not installed; "
-                   "install it with: pip install 'klcode[plot]'\n")
-
-
 def test_entropy_expands_directories(capsys):
     code, out, err = run(capsys, "entropy", CORPORA / "canterbury", "--no-compressors", "--json")
     assert code == 0 and err == ""

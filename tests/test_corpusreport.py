@@ -10,7 +10,7 @@ import pytest
 
 from klcode.analysis.corpus_report import CorpusReport, build_report, code_table_sha256
 from klcode.analysis.zipping import zipping_relative_entropy
-from klcode.errors import DataError, KlcodeError, PlotUnavailableError
+from klcode.errors import DataError, KlcodeError
 from klcode.render import corpus_report as report_page
 from klcode.render import plots
 from klcode.render.corpus_report import format_value, render_html, render_markdown
@@ -315,19 +315,6 @@ def test_text_is_escaped(report):
         report.reproducibility, command_line="klcode report <b>x</b> & 'y'"))
     text = render_html(odd, figures=False)
     assert "<b>x</b>" not in text and "klcode report &lt;b&gt;x&lt;/b&gt; &amp; &#x27;y&#x27;" in text
-
-
-def test_without_matplotlib_figures_become_notes_and_tables_stay(report, monkeypatch, html):
-    def unavailable(*args, **kwargs):
-        raise PlotUnavailableError("plotting needs matplotlib, which is not installed")
-
-    for name in ("heatmap_svg", "panels_svg", "dendrograms_svg"):
-        monkeypatch.setattr(plots, name, unavailable)
-    text = render_html(report)
-    assert text.count('class="missing"') == 4 and "<svg" not in text
-    assert "figure not drawn (plotting needs matplotlib, which is not installed)" in text
-    assert html_cells(text) == html_cells(render_html(report, figures=False))
-    assert "figure not drawn (plotting needs matplotlib" in render_markdown(report)
 
 
 def test_inline_svg_prefixes_ids_and_drops_namespaces():

@@ -1,4 +1,4 @@
-"""Plots: PNG and SVG files, SVG text, reproducible SVG, bad suffixes, missing matplotlib, atomic writes."""
+"""Plots: PNG and SVG files, SVG text, reproducible SVG, bad suffixes, lazy matplotlib, atomic writes."""
 
 import os
 import re
@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from klcode.analysis.cluster import average_linkage, symmetric_distances
-from klcode.errors import DataError, KlcodeError, OutputError
+from klcode.errors import DataError, OutputError
 from klcode.render.plots import (
     Panel,
-    PlotUnavailableError,
     dendrograms_svg,
     heatmap_svg,
     panels_svg,
@@ -21,7 +20,6 @@ from klcode.render.plots import (
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MISSING_MESSAGE = "plotting needs matplotlib, which is not installed; install it with: pip install 'klcode[plot]'"
 
 
 def _divergences(n, seed=0):
@@ -110,15 +108,6 @@ def test_linkage_of_other_labels_is_rejected(tmp_path):
     linkage = average_linkage(np.zeros((2, 2)), ["a", "b"])
     with pytest.raises(DataError, match=r"^linkage must cluster the matrix's labels"):
         save_heatmap(np.zeros((2, 2)), ["b", "a"], tmp_path / "x.png", title="t", value_label="v", linkage=linkage)
-
-
-def test_missing_matplotlib_raises_plot_unavailable(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(PlotUnavailableError) as info:
-        save_heatmap(np.zeros((2, 2)), ["a", "b"], tmp_path / "x.png", title="t", value_label="v")
-    assert str(info.value) == MISSING_MESSAGE
-    assert isinstance(info.value, KlcodeError) and isinstance(info.value, ImportError)
-    assert not list(tmp_path.iterdir())
 
 
 def test_klcode_imports_without_matplotlib():
@@ -257,22 +246,3 @@ def test_bad_trees_are_rejected(trees, message):
 def test_no_panels_are_rejected():
     with pytest.raises(DataError, match=r"^a plot needs at least one panel \(got none\)$"):
         panels_svg([], title="t")
-
-
-@pytest.mark.parametrize(
-    "draw",
-    [
-        lambda: heatmap_svg(np.zeros((2, 2)), ["a", "b"], title="t", value_label="v"),
-        lambda: panels_svg(_panels(), title="t"),
-        lambda: dendrograms_svg([("t", average_linkage(np.zeros((2, 2)), ["a", "b"]))], title="t"),
-        lambda: save_panels(_panels(), "never-written.png", title="t"),
-    ],
-    ids=["heatmap_svg", "panels_svg", "dendrograms_svg", "save_panels"],
-)
-def test_svg_text_without_matplotlib_raises_plot_unavailable(monkeypatch, tmp_path, draw):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(PlotUnavailableError) as info:
-        draw()
-    assert str(info.value) == MISSING_MESSAGE
-    assert not list(tmp_path.iterdir())

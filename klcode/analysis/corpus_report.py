@@ -32,7 +32,6 @@ about half a minute, most of it the chars matrix (2,256 encoded pairs).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import platform
@@ -270,11 +269,6 @@ def _corpus_groups(paths: Sequence[str]) -> list[list[str]]:
     return [[path] for path in paths]
 
 
-def _ans_available() -> bool:
-    """Whether the ANS coder's optional package (constriction) can be imported."""
-    return importlib.util.find_spec("constriction") is not None
-
-
 class _Steps:
     """Progress calls and the wall time of each step."""
 
@@ -316,11 +310,11 @@ def _validated_tokenizations(tokenizations: Sequence[str], name: str) -> tuple[s
 
 
 # ------------------------------------------------------------------ the sections
-def _corpus_row(corpus: Corpus, kind: str, max_block_symbols: int, ans: bool) -> CorpusRow:
+def _corpus_row(corpus: Corpus, kind: str, max_block_symbols: int) -> CorpusRow:
     types = corpus.counts.types
     block_allowed = types**2 <= max_block_symbols
     specs = [CoderSpec("huffman", block=2)] if block_allowed else []
-    specs += [CoderSpec("ans")] if ans else []
+    specs += [CoderSpec("ans")]
     specs += [CoderSpec(name) for name in STREAM_COMPRESSORS]
     result = file_entropy(corpus, compressors=kind == "bytes", coders=specs)
     h = result.entropy_bits_per_token
@@ -335,7 +329,7 @@ def _corpus_row(corpus: Corpus, kind: str, max_block_symbols: int, ans: bool) ->
     figures = [
         order0("huffman", result.huffman_bits_per_token),
         order0("huffman[block=2]", measured.get("huffman[block=2]"), block_note),
-        order0("ans", measured.get("ans"), "" if ans else "not measured: constriction is not installed"),
+        order0("ans", measured.get("ans")),
         *(CoderFigure(name, False, measured[name], None) for name in STREAM_COMPRESSORS),
     ]
     compressed = tuple((result.compressed_bits_per_byte or {}).items())
@@ -418,11 +412,11 @@ def _convergence_pair(labels: Sequence[str], pair: tuple[str, str] | None) -> tu
     return 0, 1
 
 
-def _convergence_section(a: Corpus, b: Corpus, kind: str, seed: int, ans: bool) -> ConvergenceSection:
+def _convergence_section(a: Corpus, b: Corpus, kind: str, seed: int) -> ConvergenceSection:
     p, q, _ = shared_distributions(a, b)
     support = int(np.count_nonzero((p.probabilities > 0) | (q.probabilities > 0)))
     blocks = default_block_sizes(support, limit=CONVERGENCE_BLOCK_SYMBOLS)[:CONVERGENCE_MAX_BLOCK]
-    coders = (CoderSpec("huffman"), CoderSpec("shannon")) + ((CoderSpec("ans"),) if ans else ())
+    coders = (CoderSpec("huffman"), CoderSpec("shannon"), CoderSpec("ans"))
     result = converge(p, q, coders=coders, sample_sizes=log_spaced_sizes(CONVERGENCE_MAX_SAMPLES, CONVERGENCE_POINTS),
                       block_sizes=blocks, seed=seed)
     return ConvergenceSection(a.label, b.label, kind, result)
@@ -479,7 +473,6 @@ def build_report(
     if duplicate is not None:
         raise DataError(f"corpus labels must be distinct (got {duplicate!r} twice); rename a file")
     specs = {kind: TokenizerSpec(kind, encoding=encoding, errors=errors) for kind in (*kinds, matrix_kind)}
-    ans = _ans_available()
     steps = _Steps(progress)
     notes: list[str] = []
 
@@ -493,7 +486,7 @@ def build_report(
             corpus = load_corpus(group, spec).require_tokens()
             loaded.append(corpus)
             if measured:
-                rows.append(_corpus_row(corpus, kind, max_block_symbols, ans))
+                rows.append(_corpus_row(corpus, kind, max_block_symbols))
             steps.tick(k + 1, len(groups))
         corpora_by_kind[kind] = loaded
 
@@ -505,7 +498,7 @@ def build_report(
         i, j = _convergence_pair(labels, convergence_pair)
         steps.start(f"convergence ({labels[i]} vs {labels[j]})", 1)
         convergence = _convergence_section(corpora_by_kind[matrix_kind][i], corpora_by_kind[matrix_kind][j],
-                                           matrix_kind, seed, ans)
+                                           matrix_kind, seed)
         steps.tick(1, 1)
     reproducibility = Reproducibility(
         klcode_version=__version__,

@@ -81,7 +81,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..errors import CodeError, CoderUnavailableError, DecodeError
+from ..errors import CodeError, DecodeError
 from ..models.distribution import SUM_TOLERANCE, Distribution
 from ._checks import checked_ids
 from .base import Coder, Encoded
@@ -98,13 +98,9 @@ _MAX_MODEL_SYMBOLS = (1 << PRECISION_BITS) - 2
 
 
 def _constriction():
-    try:
-        import constriction
-    except ImportError:
-        raise CoderUnavailableError(
-            "the ans coder needs constriction, which is not installed; "
-            "install it with: pip install 'klcode[ans]'"
-        ) from None
+    """The constriction module, imported on first use (``import klcode`` stays fast)."""
+    import constriction
+
     return constriction
 
 

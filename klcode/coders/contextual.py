@@ -7,7 +7,7 @@ labelled so (``order0`` is False; :attr:`CompressorCoder.description` says it).
 
 Settings (one place, also used by :mod:`klcode.analysis.zipping`): zlib level 9, bz2
 level 9 (900 kB blocks), lzma preset 6 in the .xz container, zstd level 19
-(through the optional ``zstandard`` package, ``pip install 'klcode[zstd]'``).
+(through the ``zstandard`` package, imported on first use).
 ``n_bits`` is 8 × the compressed size in bytes, container headers included.
 
 The compressor sees the *id stream*, not the text: ids are serialized as
@@ -31,7 +31,7 @@ import zlib
 
 import numpy as np
 
-from ..errors import CodeError, CoderUnavailableError, DecodeError
+from ..errors import CodeError, DecodeError
 from ._checks import checked_ids
 from .base import Coder, Encoded
 
@@ -44,13 +44,9 @@ MAX_ALPHABET_SIZE = 1 << 32
 
 
 def _zstandard():
-    try:
-        import zstandard
-    except ImportError:
-        raise CoderUnavailableError(
-            "the zstd coder needs zstandard, which is not installed; "
-            "install it with: pip install 'klcode[zstd]'"
-        ) from None
+    """The zstandard module, imported on first use (``import klcode`` stays fast)."""
+    import zstandard
+
     return zstandard
 
 
@@ -99,18 +95,12 @@ def decompress_bytes(name: str, data: bytes | bytearray | memoryview) -> bytes:
 
 
 def available_compressors() -> tuple[str, ...]:
-    """The names of :data:`COMPRESSOR_NAMES` whose module can be imported here (zstd needs zstandard).
+    """The compressors of :data:`COMPRESSOR_NAMES`: all of them (zstandard is a dependency of klcode).
 
-    >>> available_compressors()[:3]
-    ('zlib', 'bz2', 'lzma')
+    >>> available_compressors()
+    ('zlib', 'bz2', 'lzma', 'zstd')
     """
-    available = ["zlib", "bz2", "lzma"]
-    try:
-        _zstandard()
-        available.append("zstd")
-    except CoderUnavailableError:
-        pass
-    return tuple(available)
+    return COMPRESSOR_NAMES
 
 
 def id_dtype(alphabet_size: int) -> np.dtype:
@@ -141,8 +131,6 @@ class CompressorCoder(Coder):
             raise CodeError(f"alphabet_size must be an integer (got {alphabet_size!r})")
         if not 1 <= alphabet_size <= MAX_ALPHABET_SIZE:
             raise CodeError(f"alphabet_size must be between 1 and 2**32 (got {alphabet_size})")
-        if name == "zstd":
-            _zstandard()  # fail at construction, not at the first encode
         self.name = name
         self.alphabet_size = int(alphabet_size)
         self.dtype = id_dtype(self.alphabet_size)

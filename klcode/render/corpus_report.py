@@ -15,8 +15,8 @@ the same sections, tables, cells and figures, every number formatted once by
 * **Markdown** (GitHub-flavoured): the same tables; figures are images whose
   source is a ``data:image/svg+xml;base64,...`` URI, so the file stands alone.
 
-Figures need matplotlib (``pip install 'klcode[plot]'``); without it each
-figure is replaced by a line saying so, and the tables are unchanged.
+Figures are drawn with matplotlib (imported on first use); with figures
+turned off each is replaced by a line saying so, and the tables are unchanged.
 
 >>> format_value(1234567), format_value(0.123456), format_value(float("inf")), format_value(None)
 ('1,234,567', '0.1235', '∞', '—')
@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 
 from ..analysis.corpus_report import STREAM_COMPRESSORS, CorpusReport, CorpusRow
-from ..errors import PlotUnavailableError
 from .documents import _fmt
 from .documents import _markdown_cell as _md
 
@@ -121,10 +120,7 @@ class Section:
 def _figure(key: str, title: str, caption: str, draw: Callable[[], str], enabled: bool) -> Figure:
     if not enabled:
         return Figure(key, title, caption, None, "figures were turned off")
-    try:
-        return Figure(key, title, caption, draw())
-    except PlotUnavailableError as error:
-        return Figure(key, title, caption, None, str(error))
+    return Figure(key, title, caption, draw())
 
 
 def _row_cells(row: CorpusRow, with_file: bool) -> tuple[str, ...]:

@@ -1,8 +1,7 @@
-"""Plots of divergence matrices (needs the optional extra: ``pip install 'klcode[plot]'``).
+"""Plots of divergence matrices, drawn with matplotlib.
 
 matplotlib is imported inside the functions, never at module level, so
-``import klcode.render.plots`` works without it and only drawing raises
-:class:`PlotUnavailableError`.  Figures are drawn with matplotlib's
+``import klcode`` and ``import klcode.render.plots`` stay fast.  Figures are drawn with matplotlib's
 object-oriented API (no pyplot, no global backend switch), so they render
 headless and leave the caller's matplotlib state alone.  Files are written
 atomically: a failed render never leaves a partial file, nor replaces an
@@ -28,7 +27,7 @@ import numpy as np
 
 from ..analysis.cluster import Linkage
 from ..atomic import write_atomically
-from ..errors import DataError, PlotUnavailableError
+from ..errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing import BinaryIO
@@ -49,18 +48,14 @@ _RENDER_RC = {"svg.hashsalt": "klcode", "svg.fonttype": "none", "svg.image_inlin
 
 
 def _matplotlib() -> Any:
-    """The matplotlib module, or :class:`PlotUnavailableError` when it is not installed."""
-    try:
-        import matplotlib
-        import matplotlib.collections  # noqa: F401
-        import matplotlib.figure  # noqa: F401  (loads the submodules the plots use)
-        import matplotlib.lines  # noqa: F401
-        import matplotlib.patches  # noqa: F401
-        import matplotlib.ticker  # noqa: F401
-    except ImportError:
-        raise PlotUnavailableError(
-            "plotting needs matplotlib, which is not installed; install it with: pip install 'klcode[plot]'"
-        ) from None
+    """The matplotlib module with the submodules the plots use, imported on first use."""
+    import matplotlib
+    import matplotlib.collections  # noqa: F401
+    import matplotlib.figure  # noqa: F401  (loads the submodules the plots use)
+    import matplotlib.lines  # noqa: F401
+    import matplotlib.patches  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
+
     return matplotlib
 
 
@@ -230,7 +225,6 @@ def save_heatmap(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathL
     Label fonts shrink with the number of labels (down to 4 pt); labels
     over 40 characters are shortened.  SVG output is byte-for-byte
     reproducible (fixed hash salt, no date) and keeps text as text.
-    Raises :class:`PlotUnavailableError` without matplotlib.
     """
     fmt = _format(path)
     matrix, labels = _heatmap_matrix(matrix, labels, linkage)
@@ -242,7 +236,6 @@ def heatmap_svg(matrix: np.ndarray, labels: Sequence[str], *, title: str, value_
     """The heatmap of :func:`save_heatmap` as an SVG document (text), reproducible and self-contained.
 
     The cells are one embedded PNG image; labels and titles stay SVG text.
-    Raises :class:`PlotUnavailableError` without matplotlib.
     """
     matrix, labels = _heatmap_matrix(matrix, labels, linkage)
     return _svg_text(_heatmap_figure(matrix, labels, title, value_label, linkage))
@@ -296,7 +289,7 @@ def save_panels(panels: Sequence[Panel], path: str | os.PathLike[str], *, title:
     """Line plots side by side, one per :class:`Panel`, written to ``path`` (.png or .svg), atomically.
 
     Missing values (None or NaN) leave gaps; reference lines are dashed and
-    labelled in the legend.  Raises :class:`PlotUnavailableError` without matplotlib.
+    labelled in the legend.
     """
     fmt = _format(path)
     _save(_panels_figure(panels, title), path, fmt)
@@ -305,7 +298,6 @@ def save_panels(panels: Sequence[Panel], path: str | os.PathLike[str], *, title:
 def panels_svg(panels: Sequence[Panel], *, title: str) -> str:
     """The panels of :func:`save_panels` as an SVG document (text), reproducible.
 
-    Raises :class:`PlotUnavailableError` without matplotlib.
     """
     return _svg_text(_panels_figure(panels, title))
 
@@ -378,7 +370,6 @@ def dendrograms_svg(trees: Sequence[tuple[str, Linkage]], *, title: str) -> str:
     top to bottom with their labels on the right (fonts shrink with the number
     of leaves, down to 4 pt; labels over 40 characters are shortened), merge
     heights on the axis below; merges at ∞ are dashed red, a fifth above the
-    highest finite merge, on a tick labelled ∞.  Raises
-    :class:`PlotUnavailableError` without matplotlib.
+    highest finite merge, on a tick labelled ∞.
     """
     return _svg_text(_dendrograms_figure(trees, title))
