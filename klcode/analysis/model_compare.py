@@ -244,8 +244,8 @@ def compare_models(base: PositionSource, test: PositionSource, *, top_k: int = 5
 
     ``progress(n)`` is called with the number of positions done (twice over the text when verifying).
     """
-    from . import model_kernels as mk
     from ..coders import arithmetic as ac
+    from . import model_kernels as mk
 
     check_pair(base, test)
     if not 1 <= top_k <= min(64, base.vocab_size):
@@ -328,8 +328,8 @@ def compare_models(base: PositionSource, test: PositionSource, *, top_k: int = 5
 def _verify(base: PositionSource, test: PositionSource, payloads: list[bytes], targets: np.ndarray, rows: int,
             progress: Callable[[int], None] | None) -> None:
     """Decode both payloads, re-reading both sources' rows, and compare with the tokens."""
-    from . import model_kernels as mk
     from ..coders import arithmetic as ac
+    from . import model_kernels as mk
 
     buffers = [np.frombuffer(p, dtype=np.uint8) for p in payloads]
     decoders = [ac.new_decoder(b) for b in buffers]

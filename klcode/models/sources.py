@@ -437,48 +437,47 @@ class QuantizedSource(PositionSource):
 
 # ----------------------------------------------------------------------------- klcode's context models
 class ContextModelSource(PositionSource):
-    """klcode's PPM model over a byte text: q(x_i | x_<i) at every position, after training on corpora."""
+    """klcode's PPM model over a byte text: row i is q(· | x_<i), the prediction of x_i, after training on corpora.
+
+    Every position is scored, the first one too (its context is empty).  ``learn=False`` (default) freezes
+    the model after training: the rows are those of a fixed model, as a language model's are.
+    """
 
     def __init__(self, spec_text: str, text_ids: np.ndarray, *, train: Sequence[np.ndarray] = (),
                  train_label: str = "", text_label: str = "text", learn: bool = False) -> None:
+        from . import ppm  # noqa: F401  (registers the ppm kind)
         from .context import ContextModelSpec
 
         self.spec = ContextModelSpec.parse(spec_text)
+        if self.spec.kind != "ppm":
+            raise DataError(f"only ppm models give next-token distributions (got {spec_text!r})")
         self.ids = np.asarray(text_ids, dtype=np.int64)
-        if len(self.ids) < 2:
-            raise DataError(f"{text_label}: a text of at least 2 tokens is needed (got {len(self.ids)})")
+        if len(self.ids) < 1:
+            raise DataError(f"{text_label}: the text is empty")
         self.train, self.learn = tuple(train), learn
         self.vocab_size = 256
-        self.targets = self.ids[1:]
+        self.targets = self.ids
         self.input_bytes = len(self.ids)
         self.spellings = [bytes([b]) for b in range(256)]
         trained = f" trained on {train_label}" if train_label else " (untrained)"
-        self.label = f"{self.spec.describe()}{trained}"
+        frozen = "" if learn else ", frozen"
+        self.label = f"{self.spec.describe()}{trained}{frozen}"
 
     def blocks(self, rows: int) -> Iterator[tuple[int, np.ndarray]]:
         from .ppm import next_token_distributions
 
         start = 0
         for block in next_token_distributions(self.spec, self.ids, alphabet_size=256, train=self.train,
-                                              learn=self.learn):
-            block = np.asarray(block, dtype=np.float64)
+                                              learn=self.learn, chunk=max(1, rows)):
             with np.errstate(divide="ignore"):
                 logits = np.log(block)
-            # row j of the model predicts ids[j]; position i predicts ids[i + 1]: drop the first row
-            if start == 0:
-                logits = logits[1:]
-            take = min(len(logits), self.positions - start)
-            if take <= 0:
-                break
-            logits = logits[:take]
             if not np.isfinite(logits).all():
-                raise DataError(f"{self.label}: the model gave probability 0 to a token (row {start})")
-            for first in range(0, take, max(1, rows)):
-                yield start + first, logits[first:first + rows]
-            start += take
+                raise DataError(f"{self.label}: the model gave probability 0 to a token (rows from {start})")
+            yield start, logits
+            start += len(logits)
 
     def context(self, position: int, width: int) -> np.ndarray:
-        return self.ids[max(0, position + 1 - width):position + 1]
+        return self.ids[max(0, position - width):position]
 
 
 def open_file_source(path: str, tokens: str | None = None) -> PositionSource:
