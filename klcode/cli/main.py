@@ -16,6 +16,7 @@ from .. import __version__
 from ..errors import KlcodeError
 from . import compare, converge, count, demo, entropy, matrix, measure, report
 from . import pack, rate
+from . import models as models_command
 from .common import EXIT_DATA_ERROR, EXIT_USAGE_ERROR
 
 
@@ -48,6 +49,7 @@ cli.add_command(report.report)
 cli.add_command(rate.rate)
 cli.add_command(pack.pack)
 cli.add_command(pack.unpack)
+cli.add_command(models_command.models)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ from ..analysis.converge import Convergence
 from ..analysis.file_entropy import FileEntropy
 from ..analysis.matrix import DivergenceMatrix, mutual_neighbours
 from ..analysis.measure import Measurement
+from ..analysis.model_compare import ModelComparison
 from ..text.counts import Counts
 from ..text.tokenize import symbol_label
 
@@ -711,3 +712,108 @@ def pack_document(command: str, record: dict[str, Any]) -> Document:
     rows = tuple((key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
                  for key, value in record.items())
     return Document(f"klcode {command}", (Table("", ("field", "value"), rows, (record,)),), (), {"command": command, **record})
+
+
+# -------------------------------------------------------------------- models (model against model)
+def _token_text(token: int, spellings: Sequence[bytes] | None) -> str:
+    if spellings is not None and 0 <= token < len(spellings):
+        return symbol_label(spellings[token])
+    return f"#{token}"
+
+
+def _context_text(context: Sequence[int], spellings: Sequence[bytes] | None) -> str:
+    if spellings is not None:
+        return symbol_label(b"".join(spellings[t] for t in context if 0 <= t < len(spellings)))
+    return " ".join(f"#{t}" for t in context)
+
+
+def model_comparison_document(c: ModelComparison, unit: str = "bits", spellings: Sequence[bytes] | None = None,
+                              extra: dict | None = None) -> Document:
+    """The document of ``klcode models``: divergences per position, the next token, the measured bits, the top list."""
+    f = unit_factor(unit)
+    per = f"{unit}/token"
+    summaries = (("KL(base‖test)", "kl_base_test", c.kl_base_test_bits), ("KL(test‖base)", "kl_test_base", c.kl_test_base_bits),
+                 ("JS(base, test)", "js", c.js_bits),
+                 ("KL(base‖test) llama.cpp", "kl_llama", c.kl_llama_bits))
+    percents = [p for p, _ in c.kl_base_test_bits.percentiles]
+    header = ("per position", f"mean ({unit})", "± SE", "median", "min", "max")
+    rows, point_rows, records = [], [], []
+    for name, key, summary in summaries:
+        s = summary.scaled(f)
+        rows.append((name, _fmt(s.mean), _fmt(s.standard_error), _fmt(s.median), _fmt(s.minimum), _fmt(s.maximum)))
+        point_rows.append((name, *[_fmt(v) for _, v in s.percentiles]))
+        records.append({"quantity": key, "unit": unit, **{k: v for k, v in s.as_dict().items() if k != "percentiles"},
+                        **{f"p{p:g}": v for p, v in s.percentiles}})
+    divergence = Table("divergence at each position, over the whole vocabulary", header, tuple(rows), tuple(records))
+    points = Table(f"percentiles ({unit})", ("per position", *[f"{p:g}%" for p in percents]), tuple(point_rows))
+
+    b, t = c.base_coding, c.test_coding
+    token_rows = (
+        ("PPL(base)", _fmt(c.ppl_base, 4), _fmt(c.ppl_base_error, 4)),
+        ("PPL(test)", _fmt(c.ppl_test, 4), _fmt(c.ppl_test_error, 4)),
+        ("ln(PPL(test)/PPL(base)) (nats/token)", _fmt(c.ln_ppl_ratio), _fmt(c.ln_ppl_ratio_error)),
+        (f"cross-entropy gap H(x,test) − H(x,base) ({per})", _fmt(c.cross_entropy_gap_bits_per_token * f),
+         _fmt(c.ln_ppl_ratio_error / math.log(2) * f)),
+        ("Cor(NLL base, NLL test)", _fmt(c.ppl_correlation, 4), ""),
+        ("mean Δp = p_test(x) − p_base(x)", _fmt(c.delta_p.mean), _fmt(c.delta_p.standard_error)),
+        ("RMS Δp", _fmt(c.rms_delta_p), _fmt(c.rms_delta_p_error)),
+        ("same top token", _fmt(c.same_top), _fmt(c.same_top_error)),
+        (f"top-{c.top_k} overlap", _fmt(c.top_k_overlap), ""),
+    )
+    next_token = Table("the actual next token x", ("quantity", "value", "± SE"), token_rows)
+    dp_points = [p for p, _ in c.delta_p.percentiles]
+    delta = Table("Δp = p_test(x) − p_base(x)", ("", "min", *[f"{p:g}%" for p in dp_points], "median", "max"),
+                  (("Δp", _fmt(c.delta_p.minimum), *[_fmt(v) for _, v in c.delta_p.percentiles],
+                    _fmt(c.delta_p.median), _fmt(c.delta_p.maximum)),))
+    verified = "decoded back" if b.verified else "decode skipped"
+    bits_rows = tuple(
+        (name, f"{coding.payload_bytes:,}", _fmt(coding.measured_bits_per_token * f), _fmt(coding.ideal_quantized_bits_per_token * f),
+         _fmt(coding.cross_entropy_bits_per_token * f), f"{100 * coding.overhead_bits / coding.ideal_quantized_bits:.4f}%"
+         if coding.ideal_quantized_bits > 0 else "n/a")
+        for name, coding in (("base", b), ("test", t))
+    ) + (("test − base", f"{c.extra_bytes:+,}", _fmt(c.measured_gap_bits_per_token * f),
+          _fmt((t.ideal_quantized_bits_per_token - b.ideal_quantized_bits_per_token) * f),
+          _fmt(c.cross_entropy_gap_bits_per_token * f), ""),)
+    bits = Table(f"bits: the {c.positions:,} tokens range-coded under each model ({verified})",
+                 ("coding", "bytes", f"measured {per}", f"ideal of 2^24 frequencies {per}", f"cross-entropy {per}",
+                  "coder overhead"), bits_rows)
+    top_rows = tuple((f"{p.position:,}", _token_text(p.target, spellings), _fmt(p.kl_base_test_bits * f),
+                      _fmt(p.p_base), _fmt(p.p_test), _context_text(p.context, spellings)) for p in c.top_positions)
+    positions = Table("positions that carry the most KL(base‖test)",
+                      ("position", "next token", f"KL ({unit})", "p_base(x)", "p_test(x)", "context before it"), top_rows)
+    token_rows2 = tuple((_token_text(s.token, spellings), f"{s.count:,}", _fmt(s.kl_total_bits * f), f"{100 * s.share:.2f}%")
+                        for s in c.top_tokens)
+    tokens = Table("next tokens whose positions carry the most KL(base‖test)",
+                   ("next token", "positions", f"Σ KL ({unit})", "share of Σ KL"), token_rows2)
+    notes = [
+        f"base: {(extra or {}).get('base_description', c.base_label)}; test: {(extra or {}).get('test_description', c.test_label)}",
+        "rows are renormalized (log-sum-exp) before every figure; the 'llama.cpp' row skips base entries "
+        "with stored log-probability <= −16 nats and does not renormalize, as llama-perplexity --kl-divergence does",
+        "SE = sqrt(Σ(x − x̄)²/(n(n − 1))); percentiles interpolate linearly at f·(n − 1) between sorted values "
+        "(llama.cpp's rules); ln(PPL ratio) SE from the per-position differences",
+        f"measured bits = 8 × payload bytes of a range coder driven by each row quantized to integer frequencies "
+        f"(1 + ⌊p·(2^24 − V)⌋, the remainder to the top token); test pays {c.extra_bytes:+,} bytes on this text",
+    ]
+    data = jsonable({
+        "base": c.base_label, "test": c.test_label, "positions": c.positions, "vocab_size": c.vocab_size,
+        "unit": unit,
+        **{key: s.scaled(f).as_dict() for _, key, s in summaries},
+        "delta_p": c.delta_p.as_dict(), "rms_delta_p": c.rms_delta_p, "rms_delta_p_error": c.rms_delta_p_error,
+        "same_top": c.same_top, "same_top_error": c.same_top_error, "top_k": c.top_k, "top_k_overlap": c.top_k_overlap,
+        "ppl_base": c.ppl_base, "ppl_base_error": c.ppl_base_error, "ppl_test": c.ppl_test,
+        "ppl_test_error": c.ppl_test_error, "ln_ppl_ratio_nats": c.ln_ppl_ratio,
+        "ln_ppl_ratio_error_nats": c.ln_ppl_ratio_error, "ppl_correlation": c.ppl_correlation,
+        "cross_entropy_gap_bits_per_token": c.cross_entropy_gap_bits_per_token,
+        "measured_gap_bits_per_token": c.measured_gap_bits_per_token, "extra_bytes": c.extra_bytes,
+        "base_coding": b.as_dict(), "test_coding": t.as_dict(),
+        "top_positions": [{"position": p.position, "token": p.target, "token_text": _token_text(p.target, spellings),
+                           "kl_base_test": p.kl_base_test_bits * f, "p_base": p.p_base, "p_test": p.p_test,
+                           "context": list(p.context)} for p in c.top_positions],
+        "top_tokens": [{"token": s.token, "token_text": _token_text(s.token, spellings), "positions": s.count,
+                        "kl_total": s.kl_total_bits * f, "share": s.share} for s in c.top_tokens],
+        **(extra or {}),
+    }, unit)
+    title = (f"klcode models  base = {c.base_label}, test = {c.test_label}  "
+             f"({c.positions:,} positions, vocabulary {c.vocab_size:,}; {unit})")
+    return Document(title, (divergence, points, next_token, delta, bits, positions, tokens), tuple(notes), data, 0, unit,
+                    extra or {})
