@@ -82,3 +82,55 @@ def test_matrix_error_policy_says_what_measure_says(tmp_path):
     with pytest.raises(UnseenSymbolError) as got:
         divergence_matrix(corpora, policy=UnseenPolicy("error"))
     assert str(got.value) == str(expected.value)
+
+
+def test_matrix_shows_progress_on_a_terminal(capsys, monkeypatch, tmp_path):
+    for k, text in enumerate(("abracadabra", "banana bandana", "cabbage")):
+        (tmp_path / f"{k}.txt").write_text(text)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    code, out, err = run(capsys, "matrix", str(tmp_path))
+    assert code == 0 and "klcode matrix  (3 corpora, bytes)" in out
+    assert "reading 3 corpora" in err and "coding pairs" in err
+    monkeypatch.undo()
+    code, out, err = run(capsys, "matrix", str(tmp_path))
+    assert code == 0 and err == ""  # not a terminal: no bar
+
+
+# ------------------------------------------------------------------------- outputs checked before the work
+def never_called(*args, **kwargs):
+    raise AssertionError("the computation ran although the output cannot be written")
+
+
+@pytest.mark.parametrize("args", [
+    ("matrix", str(CORPORA / "udhr"), "--plot", "{missing}/heat.png"),
+    ("matrix", str(CORPORA / "udhr"), "-o", "{missing}/m.json"),
+    ("matrix", str(CORPORA / "udhr"), "--plot", "{folder}"),
+    ("report", str(CORPORA / "udhr"), "-o", "{missing}/r.html"),
+])
+def test_unwritable_output_is_refused_before_the_work(capsys, monkeypatch, tmp_path, args):
+    monkeypatch.setattr("klcode.analysis.matrix.divergence_matrix", never_called)
+    monkeypatch.setattr("klcode.analysis.corpus_report.build_report", never_called)
+    args = [a.format(missing=tmp_path / "no-such-dir", folder=tmp_path) for a in args]
+    code, out, err = run(capsys, *args)
+    reason = "Is a directory" if args[-1] == str(tmp_path) else "No such file or directory"
+    assert (code, out, err) == (1, "", f"klcode: error: cannot write {args[-1]!r}: {reason}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no probe left behind
+
+
+@pytest.mark.parametrize("command", [
+    ("entropy", "{input}", "-o", "{output}"),
+    ("count", "{input}", "-o", "{output}"),
+    ("compare", "{input}", "{input}", "-o", "{output}"),
+    ("matrix", "{input}", "{input}", "-o", "{output}"),
+    ("converge", "--p", "{input}", "--q", "uniform:2", "--plot", "{output}"),
+    ("measure", "--p", "{input}", "--q", "{input}", "-o", "{output}"),
+    ("demo", "coin", "--plot", "{output}"),
+    ("demo", "coin", "-o", "{output}"),
+])
+def test_every_command_checks_its_outputs_first(capsys, tmp_path, command):
+    """The output is refused before the (here missing) input is even read."""
+    output = str(tmp_path / "no-such-dir" / "out.png")
+    args = [a.format(input=str(tmp_path / "missing-input.txt"), output=output) for a in command]
+    code, out, err = run(capsys, *args)
+    assert (code, out, err) == (1, "", f"klcode: error: cannot write {output!r}: No such file or directory\n")
+

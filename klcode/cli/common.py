@@ -13,6 +13,7 @@ import click
 from ..analysis.measure import POLICY_NAMES, UnseenPolicy
 from ..atomic import write_atomically
 from ..coders.registry import parse_coders
+from ..errors import OutputError
 from ..render.documents import (
     FORMATS,
     UNITS,
@@ -72,11 +73,44 @@ coder_options = apply_options([
                  help="Huffman codes limited to codewords of at most L bits (package-merge)."),
 ])
 
+def check_output(path: str | None, plot: bool = False) -> str | None:
+    """Refuse, before any work, an output path that cannot be written (and a plot without matplotlib).
+
+    Creates and removes a probe file beside ``path``, as the atomic writer
+    will create its temporary file there, so a missing folder, a directory in
+    the way, a read-only folder or file system is said at once rather than
+    after the whole computation.  Returns ``path``; a click callback as well.
+    """
+    if path is None:
+        return None
+    if plot:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise OutputError(f"cannot draw {path!r}: plotting needs matplotlib, which is not installed "
+                              "(pip install matplotlib)")
+    if os.path.isdir(path):
+        raise OutputError(f"cannot write {path!r}: Is a directory")
+    directory = os.path.dirname(os.path.abspath(path))
+    probe = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.probe")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise OutputError(f"cannot write {path!r}: {error.strerror or error}") from None
+    os.unlink(probe)
+    return path
+
+
+def output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The callback of every -o/--output and --plot option: :func:`check_output` while parsing, before any work."""
+    return check_output(value, plot=param.name == "plot")
+
 output_options = apply_options([
     click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                  help="Output format: a table for people, or json, csv, markdown."),
     click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
-    click.option("-o", "--output", default=None, metavar="FILE", help="Write the output to FILE (atomically) instead of stdout."),
+    click.option("-o", "--output", default=None, metavar="FILE", callback=output_path,
+                 help="Write the output to FILE (atomically) instead of stdout."),
     click.option("--unit", type=click.Choice(UNITS), default="bits", show_default=True,
                  help="Unit of the per-token figures (code sizes are always counted in bits)."),
     click.option("-q", "--quiet", is_flag=True, help="No progress bar, and no notes under the tables."),
@@ -183,6 +217,17 @@ def load_with_progress(paths: Sequence[str], spec: TokenizerSpec, quiet: bool, l
 
     with progress_bar(f"reading {label or ', '.join(paths)}", lambda: input_bytes(paths), quiet) as progress:
         return load_corpus(paths, spec, progress=progress, label=label)
+
+
+def load_corpora_with_progress(groups: Sequence[Sequence[str]], spec: TokenizerSpec, quiet: bool) -> list:
+    """One corpus per group of paths, read under one progress bar (in bytes) for them all."""
+    from ..text.inputs import load_corpus
+
+    if len(groups) == 1:
+        return [load_with_progress(groups[0], spec, quiet)]
+    every_path = [path for group in groups for path in group]
+    with progress_bar(f"reading {len(groups)} corpora", lambda: input_bytes(every_path), quiet) as progress:
+        return [load_corpus(group, spec, progress=progress) for group in groups]
 
 
 def corpus_paths(paths: Sequence[str]) -> list[list[str]]:

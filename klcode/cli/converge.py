@@ -9,6 +9,7 @@ from ..render.documents import convergence_document
 from .common import (
     emit,
     output_options,
+    output_path,
     policy_options,
     unseen_policy,
 )
@@ -26,7 +27,7 @@ from .common import (
 @click.option("--max-block", type=click.IntRange(min=1), default=None, metavar="K",
               help="Largest block size of the block-Huffman view (default: while the block alphabet has ≤ 65,536 symbols).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator.")
-@click.option("--plot", default=None, metavar="FILE.png|FILE.svg", help="Draw both views (needs matplotlib).")
+@click.option("--plot", default=None, metavar="FILE.png|FILE.svg", callback=output_path, help="Draw both views (needs matplotlib).")
 @policy_options
 @output_options
 def converge(p_spec: str, q_spec: str, coder_names: str, max_samples: int, points: int, max_block: int | None,

@@ -8,6 +8,7 @@ from ..render.documents import FORMATS, counts_document
 from .common import (
     emit,
     load_with_progress,
+    output_path,
     tokenizer_options,
     tokenizer_spec,
 )
@@ -16,7 +17,7 @@ from .common import (
 @click.command("count")
 @click.argument("corpus", nargs=-1, required=True)
 @tokenizer_options
-@click.option("-o", "--output", default=None, metavar="COUNTS.json",
+@click.option("-o", "--output", default=None, metavar="COUNTS.json", callback=output_path,
               help="Save the counts to this file (atomically); any command accepts it where it accepts a corpus.")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Show the N most frequent tokens.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format of the summary.")

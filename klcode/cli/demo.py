@@ -7,6 +7,7 @@ import click
 from ..render.documents import FORMATS
 from .common import (
     emit,
+    output_path,
 )
 
 
@@ -18,11 +19,11 @@ from .common import (
 @click.option("--q", "q_value", default=None, help="The model (each demo says what it accepts; see --list).")
 @click.option("--n", type=click.IntRange(min=1), default=None, help="Sample size (flips, tokens) where the demo draws samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator.")
-@click.option("--plot", default=None, metavar="FILE.png|FILE.svg", help="Draw the demo's figure (needs matplotlib).")
+@click.option("--plot", default=None, metavar="FILE.png|FILE.svg", callback=output_path, help="Draw the demo's figure (needs matplotlib).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Output format: a table for people, or json, csv, markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-@click.option("-o", "--output", default=None, metavar="FILE", help="Write the output to FILE (atomically) instead of stdout.")
+@click.option("-o", "--output", default=None, metavar="FILE", callback=output_path, help="Write the output to FILE (atomically) instead of stdout.")
 def demo(name: str | None, list_demos: bool, explain: bool, p_value: str | None, q_value: str | None, n: int | None,
          seed: int, plot: str | None, fmt: str, as_json: bool, output: str | None) -> None:
     """The classic KL lessons, reproduced with real codes and exact numbers.

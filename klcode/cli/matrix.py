@@ -10,27 +10,31 @@ from ..render.documents import matrix_document
 from .common import (
     corpus_paths,
     emit,
-    load_with_progress,
+    load_corpora_with_progress,
     output_options,
+    output_path,
     policy_options,
     progress_bar,
     tokenizer_options,
     tokenizer_spec,
     unseen_policy,
 )
+from .rate import matrix_rates, rate_options
 
 
 @click.command("matrix")
 @click.argument("paths", nargs=-1, required=True, metavar="CORPUS...")
 @tokenizer_options
 @policy_options
-@click.option("--plot", default=None, metavar="FILE.png|FILE.svg",
+@click.option("--plot", default=None, metavar="FILE.png|FILE.svg", callback=output_path,
               help="Draw the JS matrix as a heatmap ordered by hierarchical clustering (needs matplotlib).")
 @click.option("--full/--summary", default=None, help="Show the full matrices in the table (default: when ≤ 12 corpora).")
+@rate_options
 @output_options
 def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int, regex: str | None,
            unseen: str, alpha: float, escape_probability: float | None, no_verify: bool, plot: str | None,
-           full: bool | None, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+           full: bool | None, model_text: str | None, train_fraction: float, fmt: str, as_json: bool,
+           output: str | None, unit: str, quiet: bool) -> None:
     """Every corpus against every other: directed KL, measured Huffman excess, JS, nearest neighbours.
 
     Each PATH is one corpus; a single directory stands for one corpus per file
@@ -48,14 +52,18 @@ def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lowe
     if plot is not None and not plot.lower().endswith((".png", ".svg")):
         raise click.UsageError(f"--plot file must end in .png or .svg (got {plot!r})")
     groups = corpus_paths(paths)
-    corpora = [load_with_progress(group, spec, quiet) for group in groups]
+    corpora = load_corpora_with_progress(groups, spec, quiet)
     n = len(corpora)
     with progress_bar("coding pairs", lambda: n * (n - 1), quiet, unit="pairs") as progress:
         result = divergence_matrix(corpora, policy=policy, verify=not no_verify, progress=progress)
     if plot is not None:
         _plot_matrix(result, plot, unit)
     extra: dict[str, Any] = {"command": "matrix", "paths": list(paths), "tokenizer_settings": spec.to_dict(), "plot": plot}
-    emit(matrix_document(result, unit, full, extra), fmt, as_json, output, quiet)
+    document = matrix_document(result, unit, full, extra)
+    if model_text is not None:
+        document = matrix_rates(document, [group[0] for group in groups], tokens, model_text, encoding, errors, lower,
+                                ngram, regex, train_fraction, not no_verify, full, unit, quiet)
+    emit(document, fmt, as_json, output, quiet)
 
 
 def _plot_matrix(result, path: str, unit: str) -> None:

@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator
 import click
 
 from ..atomic import write_atomically
+from .common import output_path
 
 
 @click.command("report")
 @click.argument("paths", nargs=-1, required=True, metavar="CORPUS...")
-@click.option("-o", "--output", required=True, metavar="REPORT.html|REPORT.md",
+@click.option("-o", "--output", required=True, metavar="REPORT.html|REPORT.md", callback=output_path,
               help="The report file: self-contained HTML (.html) or Markdown (.md), written atomically.")
 @click.option("--tokens", "tokenizations", default="bytes,chars,words", show_default=True, metavar="KIND[,KIND...]",
               help="Tokenizations of the per-corpus table (bytes, chars, words).")
