@@ -18,6 +18,7 @@ from .common import (
     tokenizer_spec,
     unseen_policy,
 )
+from .rate import compare_rates, rate_options
 
 
 @click.command("compare")
@@ -29,11 +30,12 @@ from .common import (
               help="How many tokens to list on each side of the keyness view.")
 @click.option("--codes", is_flag=True, help="Also show the code tables of A and B.")
 @coder_options
+@rate_options
 @output_options
 def compare(text_a: str, text_b: str, tokens: str, encoding: str, errors: str, lower: bool, ngram: int,
             regex: str | None, unseen: str, alpha: float, escape_probability: float | None, no_verify: bool,
-            top: int, codes: bool, coder_names: str, block: int, max_length: int | None, fmt: str, as_json: bool,
-            output: str | None, unit: str, quiet: bool) -> None:
+            top: int, codes: bool, coder_names: str, block: int, max_length: int | None, model_text: str | None,
+            train_fraction: float, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
     """Compare two corpora in both directions: each coded with its own code and with the other's.
 
     H(A), H(B), H(A,B), H(B,A), KL(A‖B), KL(B‖A) and JS by formula, beside the
@@ -60,4 +62,8 @@ def compare(text_a: str, text_b: str, tokens: str, encoding: str, errors: str, l
     coders = coder_specs(coder_names, block, max_length)
     result = compare_corpora(a, b, policy=policy, verify=not no_verify, top=top, coders=coders)
     extra = {"command": "compare", "a_path": text_a, "b_path": text_b, "tokenizer_settings": spec.to_dict()}
-    emit(comparison_document(result, unit, codes, extra), fmt, as_json, output, quiet)
+    document = comparison_document(result, unit, codes, extra)
+    if model_text is not None:
+        document = compare_rates(document, [text_a, text_b], tokens, model_text, encoding, errors, lower, ngram, regex,
+                                 train_fraction, not no_verify, top, unit, quiet)
+    emit(document, fmt, as_json, output, quiet)

@@ -19,6 +19,7 @@ from .common import (
     tokenizer_spec,
     unseen_policy,
 )
+from .rate import matrix_rates, rate_options
 
 
 @click.command("matrix")
@@ -28,10 +29,12 @@ from .common import (
 @click.option("--plot", default=None, metavar="FILE.png|FILE.svg", callback=output_path,
               help="Draw the JS matrix as a heatmap ordered by hierarchical clustering (needs matplotlib).")
 @click.option("--full/--summary", default=None, help="Show the full matrices in the table (default: when ≤ 12 corpora).")
+@rate_options
 @output_options
 def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int, regex: str | None,
            unseen: str, alpha: float, escape_probability: float | None, no_verify: bool, plot: str | None,
-           full: bool | None, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+           full: bool | None, model_text: str | None, train_fraction: float, fmt: str, as_json: bool,
+           output: str | None, unit: str, quiet: bool) -> None:
     """Every corpus against every other: directed KL, measured Huffman excess, JS, nearest neighbours.
 
     Each PATH is one corpus; a single directory stands for one corpus per file
@@ -56,7 +59,11 @@ def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lowe
     if plot is not None:
         _plot_matrix(result, plot, unit)
     extra: dict[str, Any] = {"command": "matrix", "paths": list(paths), "tokenizer_settings": spec.to_dict(), "plot": plot}
-    emit(matrix_document(result, unit, full, extra), fmt, as_json, output, quiet)
+    document = matrix_document(result, unit, full, extra)
+    if model_text is not None:
+        document = matrix_rates(document, [group[0] for group in groups], tokens, model_text, encoding, errors, lower,
+                                ngram, regex, train_fraction, not no_verify, full, unit, quiet)
+    emit(document, fmt, as_json, output, quiet)
 
 
 def _plot_matrix(result, path: str, unit: str) -> None:

@@ -89,3 +89,58 @@ def rate(paths: tuple[str, ...], model_text: str | None, tokens: str, encoding: 
     extra = {"command": "rate", "paths": list(paths), "model": spec.as_dict(), "tokens": tokens, "encoding": encoding,
              "lower": lower}
     emit(rate_document(results, unit, extra), fmt, as_json, output, quiet)
+
+
+# ------------------------------------------------------ compare/matrix --model
+_model_option = click.option(
+    "--model", "model_text", default=None, metavar="cm|ppm[:OPTIONS]",
+    help="Also measure cross-entropy and KL *rates* with this context model (cm, ppm[:order=N,...]): each text's "
+         "held-out part coded, frozen, by the models of both texts trained on equal budgets.")
+
+
+def _with_train_fraction(command):
+    return click.option("--train-fraction", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
+                        help="With --model: the share of each text that trains its model (the rest is held out).")(command)
+
+
+def rate_options(command):
+    """--model and --train-fraction, for compare and matrix."""
+    return _model_option(_with_train_fraction(command))
+
+
+def _check_rate_tokens(tokens: str, ngram: int, regex: str | None) -> None:
+    if regex is not None or tokens not in ("bytes", "chars", "words"):
+        raise click.UsageError("--model measures rates of bytes, chars or words (not --regex tokens)")
+    if ngram != 1:
+        raise click.UsageError("--model codes the tokens themselves; it cannot be combined with --ngram")
+
+
+def compare_rates(document, paths, tokens: str, model_text: str, encoding: str, errors: str, lower: bool, ngram: int,
+                  regex: str | None, train_fraction: float, verify: bool, top: int, unit: str, quiet: bool):
+    """``document`` (of compare) with the rates of A and B under ``--model``: D(A‖B), D(B‖A), the costliest words."""
+    from ..analysis.rates import kl_rates
+    from ..render.documents import rate_comparison_tables, with_rates
+
+    _check_rate_tokens(tokens, ngram, regex)
+    spec = parse_model_option(model_text, tokens)
+    a, b = load_rate_texts(paths, tokens, spec, encoding, errors, lower)
+    total = lambda: 2 * (a.symbols.size - int(train_fraction * a.symbols.size) + b.symbols.size  # noqa: E731
+                         - int(train_fraction * b.symbols.size))
+    with progress_bar("coding held-out parts", total, quiet, unit="tokens") as progress:
+        result = kl_rates(spec, a, b, train_fraction=train_fraction, verify=verify, top=top, progress=progress)
+    return with_rates(document, *rate_comparison_tables(result, unit))
+
+
+def matrix_rates(document, paths, tokens: str, model_text: str, encoding: str, errors: str, lower: bool, ngram: int,
+                 regex: str | None, train_fraction: float, verify: bool, full: bool | None, unit: str, quiet: bool):
+    """``document`` (of matrix) with the KL-rate matrix under ``--model`` and each text's nearest by KL rate."""
+    from ..analysis.rates import rate_matrix
+    from ..render.documents import rate_matrix_tables, with_rates
+
+    _check_rate_tokens(tokens, ngram, regex)
+    spec = parse_model_option(model_text, tokens)
+    texts = load_rate_texts(paths, tokens, spec, encoding, errors, lower)
+    n = len(texts)
+    with progress_bar("coding held-out parts", lambda: n * n, quiet, unit="codings") as progress:
+        result = rate_matrix(spec, texts, train_fraction=train_fraction, verify=verify, progress=progress)
+    return with_rates(document, *rate_matrix_tables(result, unit, full))
