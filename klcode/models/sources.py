@@ -79,7 +79,7 @@ def _check_finite(block: np.ndarray, start: int, label: str) -> None:
     if not np.isfinite(block).all():
         bad = ~np.isfinite(block)
         row, column = np.unravel_index(int(np.argmax(bad)), block.shape)
-        raise DataError(f"{label}: row {start + int(row)} has a non-finite value ({block[row, column]!r} "
+        raise DataError(f"{label}: row {start + int(row)} has a non-finite value ({float(block[row, column])!r} "
                         f"at token {int(column)}); logits must be finite")
 
 
