@@ -139,6 +139,8 @@ def encode_symbol(state: np.ndarray, out: np.ndarray, cum: int, freq: int, total
 def finish_encoder(state: np.ndarray, out: np.ndarray) -> int:
     """Flush: write the fewest bytes that pin a value of the final interval, whatever follows; returns len(out)."""
     low, span = state[LOW], state[RANGE]
+    if span == MASK48 and not state[HAS_CACHE] and state[PENDING] == 0:  # no step coded: nothing to pin
+        return state[POSITION]
     k = 48
     while k > 0:  # the coarsest aligned block [value, value + 2^k) inside [low, low + range)
         value = ((low + (np.int64(1) << k) - 1) >> k) << k
@@ -275,6 +277,8 @@ class RangeEncoderReference:
 
     def finish(self) -> bytes:
         """The whole payload: the held bytes and the bytes of low down to the one holding bit k."""
+        if self.range == MASK48 and not self.held:  # no step coded
+            return bytes(self.output)
         k = 48
         while k > 0 and -(-self.low >> k << k) + (1 << k) > self.low + self.range:
             k -= 1
