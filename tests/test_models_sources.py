@@ -11,7 +11,13 @@ import pytest
 
 from klcode.errors import DataError, InputError
 from klcode.models import llama_format as lf
-from klcode.models.sources import ArraySource, LlamaKLSource, MemorySource, QuantizedSource, open_file_source
+from klcode.models.sources import (
+    ArraySource,
+    LlamaKLSource,
+    MemorySource,
+    QuantizedSource,
+    open_file_source,
+)
 
 
 def write_llama_by_spec(path, n_ctx, n_vocab, tokens, rows):
