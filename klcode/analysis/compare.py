@@ -99,7 +99,7 @@ def compare(a: Corpus, b: Corpus, *, policy: UnseenPolicy = UnseenPolicy(), veri
     stream_a, stream_b = corpus_stream(a, index, size), corpus_stream(b, index, size)
     a_with_b = measure(p_a, p_b, stream_a, policy=policy, verify=verify, coders=coders)
     b_with_a = measure(p_b, p_a, stream_b, policy=policy, verify=verify, coders=coders)
-    model = effective_model(p_a, p_b, policy, p_a.counts)
+    model = effective_model(p_a, p_b, policy, p_a.counts, build_code=False)  # its probabilities only: no code rebuilt
     terms = kl_contributions_kernel(p_a.probabilities, model.probabilities)
     unseen = (p_a.probabilities > 0) & (p_b.probabilities <= 0)
     in_a = np.flatnonzero(p_a.probabilities > 0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -41,7 +41,7 @@ from ..info.measures import (
     js_divergence,
     kl_kernel,
 )
-from ..models.distribution import Distribution, align
+from ..models.distribution import SUM_TOLERANCE, Distribution, align
 from ..text.stream import StreamKind, TokenStream
 from ..text.tokenize import symbol_label
 
@@ -51,6 +51,8 @@ POLICY_NAMES: tuple[str, ...] = ("escape", "add-k", "error")
 #: Search budget of the tie band shown with every measurement (beyond it, sampled tie orders: an inner estimate).
 TIE_BAND_STATES = 20_000
 TIE_BAND_SAMPLES = 200
+#: Time budget of the tie band (seconds): past it, the band is an inner estimate and says so.
+TIE_BAND_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class UnseenPolicy:
@@ -163,6 +165,8 @@ class Measurement:
     q_codewords: tuple[str, ...]
     coders: tuple[CoderMeasurement, ...] = ()
     tie_band: TieBand | None = None
+    #: How the inputs were taken, when that changed them (probabilities within 1e-9 of 1 divided by their sum).
+    input_notes: tuple[str, ...] = ()
 
     @property
     def excess_source(self) -> str:
@@ -172,12 +176,76 @@ class Measurement:
 
 @dataclass(frozen=True)
 class EffectiveModel:
-    """The model q' that q's code is built from (probabilities per id of the aligned alphabet), with its code."""
+    """The model q' that q's code is built from (probabilities per id of the aligned alphabet), with its code.
+
+    ``huffman_weights`` are the weights the Huffman code was built from (q's,
+    smoothed ones, or q's with the escape's appended at id ``q.size``), and
+    ``fallback_bits`` the index bits an escaped symbol adds: what the tie band
+    is computed over.  ``code`` is None when only the probabilities were asked for.
+    """
 
     probabilities: np.ndarray
-    code: PrefixCode
+    code: PrefixCode | None
     description: str
     unseen: UnseenReport | None
+    huffman_weights: np.ndarray | None = field(default=None, repr=False)
+    fallback_bits: int = 0
+
+
+class LazyStrings(Sequence):
+    """A tuple-like sequence of strings made on demand (symbol labels, codewords): memory does not follow the vocabulary.
+
+    Compares equal to the tuple of its items.
+
+    >>> LazyStrings(3, str) == ("0", "1", "2")
+    True
+    """
+
+    def __init__(self, size: int, item) -> None:
+        self._size, self._item = size, item
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self._item(i) for i in range(*index.indices(self._size)))
+        if index < 0:
+            index += self._size
+        if not 0 <= index < self._size:
+            raise IndexError(f"index {index} out of range for {self._size} items")
+        return self._item(index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (LazyStrings, tuple, list)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(self._item(i)) for i in range(min(self._size, 4)))
+        return f"LazyStrings({shown}{', ...' if self._size > 4 else ''}; {self._size} items)"
+
+
+class _Label:
+    """symbol_label of the i-th symbol (a picklable item maker for LazyStrings)."""
+
+    def __init__(self, symbols: Sequence) -> None:
+        self.symbols = symbols
+
+    def __call__(self, i: int) -> str:
+        return symbol_label(self.symbols[i])
+
+
+class _Codeword:
+    """The codeword of id i as a 0/1 string (a picklable item maker for LazyStrings)."""
+
+    def __init__(self, code: PrefixCode) -> None:
+        self.code = code
+
+    def __call__(self, i: int) -> str:
+        return self.code.codeword(i)
 
 
 def measure(
@@ -222,7 +290,6 @@ def measure(
         excess = q_result.measured_bits_per_token - p_result.measured_bits_per_token
     dyadic = np.ldexp(1.0, -q_code.lengths_bits[: p.size]) * q_code.has_codeword()[: p.size]
     effective_kl = kl_kernel(pa, model.probabilities)
-    labels = tuple(symbol_label(s) for s in p.symbols)
     return Measurement(
         stream=stream_kind,
         tokens=None if stream is None else stream.tokens,
@@ -242,24 +309,55 @@ def measure(
         q_code=q_result,
         measured_excess_bits_per_token=excess,
         kl_to_dyadic_bits_per_token=kl_kernel(pa, dyadic),
-        huffman_bound_held=bool(entropy_bits <= p_result.expected_bits_per_token < entropy_bits + 1),
+        # L_p − 1 < H rather than L_p < H + 1: with H ≈ 1e-317 (p = {1e-320, 1}) H + 1 rounds to 1
+        huffman_bound_held=bool(entropy_bits <= p_result.expected_bits_per_token
+                                and p_result.expected_bits_per_token - 1 < entropy_bits),
         unseen=model.unseen,
         tie_rule=TIE_RULE,
-        symbols=labels,
+        symbols=LazyStrings(p.size, _Label(p.symbols)),
         p_code_lengths_bits=tuple(p_code.lengths_bits[: p.size].tolist()),
         q_code_lengths_bits=tuple(q_code.lengths_bits[: p.size].tolist()),
-        p_codewords=tuple(p_code.codeword(i) for i in range(p.size)),
-        q_codewords=tuple(q_code.codeword(i) for i in range(p.size)),
+        p_codewords=LazyStrings(p.size, _Codeword(p_code)),
+        q_codewords=LazyStrings(p.size, _Codeword(q_code)),
         coders=_coder_results(coders, extra, all_coders, totals, roundtrip, pa, stream,
                               p_result, q_result, effective_kl),
-        tie_band=None if model.unseen is not None else _tie_band(q, pa),
+        tie_band=_tie_band(p, model),
+        input_notes=renormalized_notes(p=p, q=q),
     )
 
 
-def _tie_band(q: Distribution, pa: np.ndarray) -> TieBand:
-    """The band of expected L_q over Huffman tie orders of q, on a small search budget (an estimate beyond it)."""
-    weights = q.counts if q.counts is not None else q.probabilities
-    return huffman_tie_band(weights, pa, max_states=TIE_BAND_STATES, samples=TIE_BAND_SAMPLES)
+def renormalized_notes(**distributions: Distribution) -> tuple[str, ...]:
+    """One note per distribution whose given probabilities summed to 1 only within 1e-9 and were divided by the sum.
+
+    >>> renormalized_notes(p=Distribution.from_probabilities([0.3333333333] * 3))
+    ('p: the probabilities as given sum to 0.9999999999 (within 1e-09 of 1); they were divided by their sum',)
+    """
+    return tuple(f"{name}: the probabilities as given sum to {d.renormalized_from:.12g} (within {SUM_TOLERANCE:g} of 1); "
+                 "they were divided by their sum" for name, d in distributions.items() if d.renormalized_from is not None)
+
+
+def _tie_band(p: Distribution, model: EffectiveModel) -> TieBand:
+    """The band of expected L_q over the Huffman tie orders of the weights q's code was built from (q, q + escape, smoothed q).
+
+    With the escape, p's unseen mass sits on the escape's id and the fallback
+    index bits it adds are the same under every order (a constant shift).
+    On a search budget (states and seconds): an inner estimate beyond it.
+    """
+    p_weights = p.counts if p.counts is not None else p.probabilities
+    weights, shift = model.huffman_weights, 0.0
+    if weights.size > p_weights.size:  # the escape: q's ids, then the escape's
+        q_has = weights[: p_weights.size] > 0
+        escaped = p_weights[~q_has]
+        p_band = np.zeros(weights.size, dtype=p_weights.dtype)
+        p_band[: p_weights.size][q_has] = p_weights[q_has]
+        p_band[-1] = escaped.sum() if escaped.dtype.kind in "iu" else math.fsum(escaped.tolist())
+        shift = model.fallback_bits * float(p.probabilities[~q_has].sum())
+        p_weights = p_band
+    band = huffman_tie_band(weights, p_weights, max_states=TIE_BAND_STATES, samples=TIE_BAND_SAMPLES,
+                            budget_seconds=TIE_BAND_SECONDS)
+    if shift:
+        band = band.shifted(shift, f"plus {model.fallback_bits} index bits per escaped token ({shift:.6g} bits/token)")
+    return band
 
 
 def _build_coders(specs: Sequence[CoderSpec], p: Distribution, model: EffectiveModel) -> dict:
@@ -315,6 +413,8 @@ def measure_samples(
     """:func:`measure` on ``n`` samples drawn from p with ``numpy.random.default_rng(seed)``."""
     if n < 1:
         raise DataError(f"the number of samples must be >= 1 (got {n})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DataError(f"the seed must be a non-negative integer (got {seed!r})")
     stream = p.sample(n, np.random.default_rng(seed))
     return measure(p, q, stream, stream_kind="samples", seed=seed, policy=policy, verify=verify, coders=coders)
 
@@ -332,7 +432,7 @@ def encode_stream(coders: Sequence[Coder | PrefixCode], stream: TokenStream, ver
         for k, coder in enumerate(coders):
             encoded = coder.encode(chunk)
             totals[k] += encoded.n_bits
-            if verify and not np.array_equal(coder.decode(encoded), chunk):
+            if verify and not _decodes_back(coder, encoded, chunk):
                 raise DecodeError(f"{coder.name}: the decoded stream differs from the encoded one")
     if tokens != stream.tokens:
         raise DataError(f"the stream held {tokens} tokens, its counts say {stream.tokens} (did the input change while read?)")
@@ -344,24 +444,35 @@ def encode_stream(coders: Sequence[Coder | PrefixCode], stream: TokenStream, ver
     return totals, "verified" if verify else "skipped"
 
 
+def _decodes_back(coder: Coder, encoded, chunk: np.ndarray) -> bool:
+    """Whether the encoded chunk decodes back to it: prefix codes compare while decoding (compiled, no decoded copy)."""
+    if isinstance(coder, PrefixCoder):
+        return coder.code.decodes_to(encoded.payload, chunk)
+    return bool(np.array_equal(coder.decode(encoded), chunk))
+
+
 def _code_result(code: PrefixCode, pa: np.ndarray, stream, total_bits: int | None, roundtrip: str) -> CodeMeasurement:
     expected = code.expected_bits_per_token(np.pad(pa, (0, code.size - pa.size)))
     measured = None if stream is None else total_bits / stream.tokens
     return CodeMeasurement(code.name, expected, code.kraft_sum, code.max_length_bits, total_bits, measured, roundtrip)
 
 
-def effective_model(p: Distribution, q: Distribution, policy: UnseenPolicy, stream_counts: np.ndarray | None = None) -> EffectiveModel:
+def effective_model(p: Distribution, q: Distribution, policy: UnseenPolicy, stream_counts: np.ndarray | None = None,
+                    *, build_code: bool = True) -> EffectiveModel:
     """The model q' that q's code is built from: q itself, or q with the unseen policy applied.
 
     ``p`` and ``q`` must be aligned; ``stream_counts`` (per id of p) adds the
     symbols of a stream that must be coded and counts the unseen tokens.
+    ``build_code=False`` gives the probabilities (and the rest) without building the code.
     """
     pa, qa = p.probabilities, q.probabilities
     unseen_mask = (pa > 0) & (qa <= 0)
     if stream_counts is not None:
         unseen_mask |= (stream_counts > 0) & (qa <= 0)
     if not unseen_mask.any():
-        return EffectiveModel(qa, HuffmanCode.from_distribution(q, name="huffman(q)"), "q", None)
+        weights = q.counts if q.counts is not None else qa
+        code = HuffmanCode.from_weights(weights, name="huffman(q)") if build_code else None
+        return EffectiveModel(qa, code, "q", None, weights)
     unseen_ids = np.flatnonzero(unseen_mask)
     labels = tuple(symbol_label(p.symbols[i]) for i in unseen_ids)
     p_mass = float(math.fsum(pa[unseen_mask].tolist()))
@@ -373,23 +484,23 @@ def effective_model(p: Distribution, q: Distribution, policy: UnseenPolicy, stre
             f"so KL(p||q) is infinite; choose --unseen escape or add-k"
         )
     if policy.name == "add-k":
-        return _add_k_model(q, policy, labels, p_mass, stream_tokens)
-    return _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens)
+        return _add_k_model(q, policy, labels, p_mass, stream_tokens, build_code)
+    return _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens, build_code)
 
 
-def _add_k_model(q, policy, labels, p_mass, stream_tokens) -> EffectiveModel:
+def _add_k_model(q, policy, labels, p_mass, stream_tokens, build_code: bool = True) -> EffectiveModel:
     if q.counts is None:
         raise DistributionError("add-k smoothing needs q as counts (q was given as probabilities); use --unseen escape")
     alpha = policy.alpha
     smoothed = q.counts + (int(alpha) if float(alpha).is_integer() else alpha)
     probabilities = smoothed / smoothed.sum()
-    code = HuffmanCode.from_weights(smoothed, name=f"huffman(q add-{alpha:g})")
+    code = HuffmanCode.from_weights(smoothed, name=f"huffman(q add-{alpha:g})") if build_code else None
     description = f"add-{alpha:g} smoothed q: (c(x) + {alpha:g}) / (n + {alpha:g}*{q.size})"
     unseen = UnseenReport("add-k", description, len(labels), labels, p_mass, stream_tokens, None, None, alpha)
-    return EffectiveModel(probabilities, code, description, unseen)
+    return EffectiveModel(probabilities, code, description, unseen, smoothed)
 
 
-def _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens) -> EffectiveModel:
+def _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens, build_code: bool = True) -> EffectiveModel:
     missing = int(np.count_nonzero(q.probabilities <= 0))
     if policy.escape_probability is not None:
         epsilon = policy.escape_probability
@@ -400,21 +511,25 @@ def _escape_model(q, policy, unseen_ids, labels, p_mass, stream_tokens) -> Effec
     else:
         raise DistributionError(
             "q is given as probabilities, so the escape probability cannot be derived from counts; "
-            "give --escape-probability"
+            "give --escape-probability E, or q's counts as {\"counts\": {...}}"
         )
     escape_id = q.size
-    huffman = HuffmanCode.from_weights(weights)
     fallback_bits = math.ceil(math.log2(missing)) if missing > 1 else 0
-    lengths = huffman.lengths_bits[: q.size].copy()
     in_q_missing = q.probabilities <= 0
-    lengths[in_q_missing] = huffman.lengths_bits[escape_id] + fallback_bits
-    code = PrefixCode.from_lengths(lengths, name="huffman(q+escape)")
     probabilities = q.probabilities * (1 - epsilon)
     probabilities[in_q_missing] = epsilon / missing
+    if build_code:
+        huffman = HuffmanCode.from_weights(weights)
+        lengths = huffman.lengths_bits[: q.size].copy()
+        lengths[in_q_missing] = huffman.lengths_bits[escape_id] + fallback_bits
+        code = PrefixCode.from_lengths(lengths, name="huffman(q+escape)")
+        escape_bits = f"{int(huffman.lengths_bits[escape_id])} bits"
+    else:
+        code, escape_bits = None, "its codeword"
     description = (
         f"q with an escape codeword (probability {epsilon:.6g}); an unseen symbol costs the escape "
-        f"({int(huffman.lengths_bits[escape_id])} bits) + its index among the {missing} symbols q lacks "
+        f"({escape_bits}) + its index among the {missing} symbols q lacks "
         f"({fallback_bits} bits)"
     )
     unseen = UnseenReport("escape", description, len(labels), labels, p_mass, stream_tokens, epsilon, fallback_bits, None)
-    return EffectiveModel(probabilities, code, description, unseen)
+    return EffectiveModel(probabilities, code, description, unseen, weights, fallback_bits)

@@ -68,7 +68,7 @@ def huffman_lengths(weights: np.ndarray) -> np.ndarray:
         from .kernels import huffman_lengths_heap
 
         dtype = np.int64 if positive.dtype.kind in "iu" else np.float64
-        lengths[used] = huffman_lengths_heap(np.ascontiguousarray(positive, dtype=dtype))
+        lengths[used] = huffman_lengths_heap(np.ascontiguousarray(positive, dtype=dtype), 0.0)[0]
         return lengths
     lengths[used] = _heap_lengths(positive.tolist())  # Python ints or floats: exact comparisons
     return lengths

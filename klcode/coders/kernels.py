@@ -203,14 +203,15 @@ def decode_prefix_reference(data: bytes, n_bits: int, lengths: np.ndarray, value
 
 # ------------------------------------------------------------------ Huffman lengths
 @njit(cache=True, nogil=True)
-def huffman_lengths_heap(weights):  # pragma: no cover - compiled
+def huffman_lengths_heap(weights, tie_tolerance):  # pragma: no cover - compiled
     """Huffman codeword lengths of ``weights`` (all > 0, ≥ 2 of them) with dahuffman's tie rule, in O(n log n).
 
     A binary heap of nodes ordered by (weight, first leaf id): pop two, push
     their sum with the first leaf of the first popped (dahuffman keeps
     (weight, [leaves]) and lists the first child's leaves first, so lists
     compare by their first leaf).  Lengths are the leaf depths, from the
-    parent links.
+    parent links.  Also returns whether any step had a choice: the lightest
+    node left after the two merged weighs at most (1 + tie_tolerance) times the second.
     """
     n = weights.size
     nodes = 2 * n - 1
@@ -223,6 +224,7 @@ def huffman_lengths_heap(weights):  # pragma: no cover - compiled
         node_first[i] = i
         heap[i] = i
     size = n
+    tied = False
     # leaves in id order with their weights: heapify
     for start in range(size // 2 - 1, -1, -1):
         _sift_down(heap, start, size, node_weight, node_first)
@@ -232,6 +234,14 @@ def huffman_lengths_heap(weights):  # pragma: no cover - compiled
         heap[0] = heap[size]
         _sift_down(heap, 0, size, node_weight, node_first)
         b = heap[0]
+        if not tied and size > 1:
+            following = heap[1]
+            if size > 2 and node_weight[heap[2]] < node_weight[following]:
+                following = heap[2]
+            if tie_tolerance == 0.0:
+                tied = node_weight[following] <= node_weight[b]
+            else:
+                tied = node_weight[following] <= node_weight[b] * (1.0 + tie_tolerance)
         node_weight[new] = node_weight[a] + node_weight[b]
         node_first[new] = node_first[a]
         parent[a] = new
@@ -241,7 +251,7 @@ def huffman_lengths_heap(weights):  # pragma: no cover - compiled
     depth = np.zeros(nodes, dtype=np.int64)
     for node in range(nodes - 2, -1, -1):
         depth[node] = depth[parent[node]] + 1
-    return depth[:n].copy()
+    return depth[:n].copy(), tied
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -240,7 +240,12 @@ class PrefixCode:
 
     def _decode_compiled(self, bits: bitarray, ids: np.ndarray, check: bool) -> bool:
         """Decode ``ids.size`` ids into ``ids`` (or, with ``check``, compare them with ``ids``) by the table kernel."""
-        from .kernels import DECODE_INVALID, DECODE_MISMATCH, DECODE_PAST_END, decode_prefix
+        from .kernels import (
+            DECODE_INVALID,
+            DECODE_MISMATCH,
+            DECODE_PAST_END,
+            decode_prefix,
+        )
 
         n_bits = len(bits)
         padded = np.zeros((n_bits + 63) // 64 * 8 + 8, dtype=np.uint8)  # whole words, and one zero word after them

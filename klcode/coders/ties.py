@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
@@ -68,6 +69,8 @@ RELATIVE_TIE_TOLERANCE = 1e-12
 DYADIC_BITS = 32
 #: Merges the random orders may make in all (under a second): fewer than ``samples`` orders on large alphabets.
 _MAX_SAMPLE_MERGES = 300_000
+#: Alphabets of at least this many symbols get their canonical order from the compiled heap.
+COMPILED_MIN_SYMBOLS = 4096
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,16 @@ class TieBand:
         """maximum − minimum: how much the tie rule alone can move L_q."""
         return self.maximum_bits_per_token - self.minimum_bits_per_token
 
+    def shifted(self, bits_per_token: float, why: str) -> TieBand:
+        """The band moved by a cost every tie order pays alike (e.g. the index bits of escaped symbols).
+
+        >>> TieBand(2.0, 2.5, 2.25, True, 3, "exact").shifted(0.5, "plus a constant").maximum_bits_per_token
+        3.0
+        """
+        return TieBand(self.minimum_bits_per_token + bits_per_token, self.maximum_bits_per_token + bits_per_token,
+                       self.canonical_bits_per_token + bits_per_token, self.exact, self.tie_orders,
+                       f"{self.method}; {why}")
+
     def contains(self, bits_per_token: float, tolerance_bits: float = 1e-12) -> bool:
         """Whether a cost lies inside the band (within ``tolerance_bits``)."""
         low, high = self.minimum_bits_per_token, self.maximum_bits_per_token
@@ -112,6 +125,7 @@ def huffman_tie_band(
     max_states: int = 200_000,
     samples: int = 2_000,
     seed: int = 0,
+    budget_seconds: float | None = None,
 ) -> TieBand:
     """Tie band of L_q = Σ p(x)·l(x): min and max over the Huffman codes of q_weights (see the module docstring).
 
@@ -125,7 +139,11 @@ def huffman_tie_band(
     5·max_states merges and pair choices (a failed search takes about a
     second).  Past it, the band is an inner estimate over the canonical
     order, two greedy orders and up to ``samples`` random orders drawn with
-    ``seed``.
+    ``seed``.  ``budget_seconds`` bounds the whole computation in time (the
+    canonical order always counts; the search and the other orders stop when
+    the time is up, and ``method`` says so).  Alphabets of
+    :data:`COMPILED_MIN_SYMBOLS` symbols or more take their canonical order
+    from the compiled Huffman heap.
 
     >>> band = huffman_tie_band(np.array([3, 2, 1]), np.array([0.2, 0.3, 0.5]))
     >>> (band.minimum_bits_per_token, band.maximum_bits_per_token, band.exact, band.tie_orders)
@@ -145,8 +163,12 @@ def huffman_tie_band(
     if len(used) == 1:  # one symbol: a 1-bit codeword, nothing to tie
         point = _bits(leaf_masses[0], scale)
         return TieBand(point, point, point, True, 1, "exact: one symbol, one code (a 1-bit codeword)")
-    search = _Search(tolerant)
-    canonical, tied = search.canonical(leaf_weights, leaf_masses)
+    deadline = math.inf if budget_seconds is None else time.monotonic() + budget_seconds
+    search = _Search(tolerant, deadline)
+    if len(used) >= COMPILED_MIN_SYMBOLS:
+        canonical, tied = _compiled_canonical(np.asarray(q_weights)[used], leaf_masses, tolerant)
+    else:
+        canonical, tied = search.canonical(leaf_weights, leaf_masses)
     if not tied:
         point = _bits(canonical, scale)
         method = f"exact: no tie to break, one Huffman code; {tie_test}"
@@ -164,13 +186,21 @@ def huffman_tie_band(
         )
         return TieBand(_bits(low, scale), _bits(high, scale), _bits(canonical, scale), True, orders, method)
     rng = np.random.default_rng(seed)
-    costs = [canonical, _order_cost(leaf_weights, leaf_masses, "least"), _order_cost(leaf_weights, leaf_masses, "most")]
-    drawn = min(samples, _MAX_SAMPLE_MERGES // len(used))
-    costs += [_order_cost(leaf_weights, leaf_masses, rng) for _ in range(drawn)]
+    costs = [canonical]
+    orders: list = ["least", "most"] + [rng] * min(samples, _MAX_SAMPLE_MERGES // len(used))
+    for rule in orders:
+        if time.monotonic() > deadline:
+            break
+        costs.append(_order_cost(leaf_weights, leaf_masses, rule))
+    drawn = max(0, len(costs) - 3)
+    greedy = "greedy least and most p-mass" if len(costs) >= 3 else ("greedy least p-mass" if len(costs) == 2 else "")
+    taken = ", ".join(part for part in ("canonical", greedy, f"{drawn:,} random with seed {seed}" if drawn else "") if part)
+    timed_out = time.monotonic() > deadline
+    budget = (f"the time budget ({budget_seconds:g} s)" if timed_out or search.timed_out
+              else f"its budget (max_states={max_states:,})")
     method = (
-        f"inner estimate (the true band contains it): the exact search passed its budget "
-        f"(max_states={max_states:,}), so the band is taken over {len(costs):,} tie orders (canonical, greedy least and most p-mass, "
-        f"{drawn:,} random with seed {seed}); {tie_test}"
+        f"inner estimate (the true band contains it): the exact search passed {budget}, "
+        f"so the band is taken over {len(costs):,} tie orders ({taken}); {tie_test}"
     )
     low, high = _bits(min(costs), scale), _bits(max(costs), scale)
     return TieBand(low, high, _bits(canonical, scale), False, len(costs), method)
@@ -235,11 +265,15 @@ _ABOVE = float("inf")  # compares above every p-mass: (w, _ABOVE) sorts after ev
 class _Search:
     """Tie-order search on a sorted list of node types (weight, p-mass, multiplicity)."""
 
-    def __init__(self, tolerant: bool) -> None:
+    def __init__(self, tolerant: bool, deadline: float = math.inf) -> None:
         self.tolerant = tolerant
         #: Work of the exact search: merges, pairs of types considered, node types copied / 64.
         self.work = 0
         self.max_work = math.inf
+        #: time.monotonic() past which the exact search gives up; whether it did.
+        self.deadline = deadline
+        self.timed_out = False
+        self._next_clock = 0
 
     def _tie_limit(self, weight):
         """The heaviest weight tied with ``weight``."""
@@ -359,6 +393,11 @@ class _Search:
             frame[2] += 1
             if self.work > self.max_work:
                 raise _TooLarge
+            if self.work >= self._next_clock:
+                self._next_clock = self.work + 1024
+                if time.monotonic() > self.deadline:
+                    self.timed_out = True
+                    raise _TooLarge
             self.work += len(state) // 64
             child = list(state)
             edge = self._merge(child, *frame_choices[position])
@@ -378,6 +417,19 @@ class _Search:
         low, high, orders = memo[root]
         return cost + low, cost + high, orders
 
+
+
+def _compiled_canonical(weights: np.ndarray, masses: list[int], tolerant: bool) -> tuple[int, bool]:
+    """Cost of the canonical code and whether any of its steps had a choice, by the compiled heap (same order).
+
+    The cost of a code is Σ p-mass(x)·l(x) (= Σ over merges of the merged p-mass).
+    """
+    from .kernels import huffman_lengths_heap
+
+    dtype = np.int64 if weights.dtype.kind in "iu" else np.float64
+    lengths, tied = huffman_lengths_heap(np.ascontiguousarray(weights, dtype=dtype),
+                                         RELATIVE_TIE_TOLERANCE if tolerant else 0.0)
+    return sum(map(int.__mul__, masses, lengths.tolist())), bool(tied)
 
 
 def _order_cost(weights: list, masses: list[int], rule: str | np.random.Generator) -> int:
