@@ -540,7 +540,7 @@ def estimate_js(counts_p: np.ndarray, counts_q: np.ndarray, estimator: str = "pl
 # ------------------------------------------------------------------- a record
 @dataclass(frozen=True)
 class Estimates:
-    """H(p), H(p,q), KL(p‖q), KL(q‖p) and JS estimated from two samples' counts, beside the plug-in values.
+    """H(p), H(p,q), KL(p‖q), KL(q‖p), JS (and H(q), H(q,p)) estimated from two samples' counts, beside the plug-in.
 
     ``kl_estimator`` names the estimator used for KL, cross-entropy and JS
     (``estimator`` itself, or Miller–Madow for the entropy-only ones).
@@ -560,6 +560,10 @@ class Estimates:
     plugin_kl_bits_per_token: float
     plugin_kl_reverse_bits_per_token: float
     plugin_js_bits_per_token: float
+    entropy_reverse_bits_per_token: float = math.nan
+    cross_entropy_reverse_bits_per_token: float = math.nan
+    plugin_entropy_reverse_bits_per_token: float = math.nan
+    plugin_cross_entropy_reverse_bits_per_token: float = math.nan
 
 
 def estimate_all(counts_p: np.ndarray, counts_q: np.ndarray, estimator: str = "plugin",
@@ -575,14 +579,19 @@ def estimate_all(counts_p: np.ndarray, counts_q: np.ndarray, estimator: str = "p
         raise DataError(f"p and q must be aligned on one alphabet (got {n.size} and {m.size} entries)")
     kl_name = kl_estimator_for(estimator)
     h = estimate_entropy(n, estimator, alphabet_size=alphabet_size)
-    kl = estimate_kl(n, m, kl_name)
+    h_q = estimate_entropy(m, estimator, alphabet_size=alphabet_size)
+    kl, kl_reverse = estimate_kl(n, m, kl_name), estimate_kl(m, n, kl_name)
     plugin_h, plugin_kl = entropy_plugin(n), kl_plugin(n, m)
+    plugin_h_q, plugin_kl_reverse = entropy_plugin(m), kl_plugin(m, n)
     return Estimates(
         estimator=estimator, kl_estimator=kl_name, formula=ESTIMATOR_FORMULAS[estimator],
         alphabet_size=int(alphabet_size or n.size),
         entropy_bits_per_token=h, cross_entropy_bits_per_token=h + kl, kl_bits_per_token=kl,
-        kl_reverse_bits_per_token=estimate_kl(m, n, kl_name), js_bits_per_token=estimate_js(n, m, kl_name),
+        kl_reverse_bits_per_token=kl_reverse, js_bits_per_token=estimate_js(n, m, kl_name),
         plugin_entropy_bits_per_token=plugin_h, plugin_cross_entropy_bits_per_token=plugin_h + plugin_kl,
-        plugin_kl_bits_per_token=plugin_kl, plugin_kl_reverse_bits_per_token=kl_plugin(m, n),
+        plugin_kl_bits_per_token=plugin_kl, plugin_kl_reverse_bits_per_token=plugin_kl_reverse,
         plugin_js_bits_per_token=js_plugin(n, m),
+        entropy_reverse_bits_per_token=h_q, cross_entropy_reverse_bits_per_token=h_q + kl_reverse,
+        plugin_entropy_reverse_bits_per_token=plugin_h_q,
+        plugin_cross_entropy_reverse_bits_per_token=plugin_h_q + plugin_kl_reverse,
     )

@@ -37,7 +37,7 @@ reliable; the docs show the coverage study.
 >>> p, q = TokenSide(np.array([60, 30, 10])), TokenSide(np.array([40, 40, 20]))
 >>> result = bootstrap_intervals(p, q, replicates=200, seed=7)
 >>> result.method, result.replicates, [i.quantity for i in result.intervals][:3]
-('bca', 200, ('entropy', 'cross_entropy', 'kl'))
+('bca', 200, ['entropy', 'entropy_reverse', 'cross_entropy'])
 """
 
 from __future__ import annotations
@@ -65,15 +65,33 @@ RESAMPLING_UNITS = ("auto", "tokens", "documents")
 MIN_DOCUMENTS = 5
 #: Replicates drawn per block (bounds the memory of a block to BLOCK × K counts).
 BLOCK = 64
-QUANTITIES = ("entropy", "cross_entropy", "kl", "kl_reverse", "js", "code")
+#: The quantities of p against q; each ``*_reverse`` one is the same with the roles of p and q swapped.
+QUANTITIES = ("entropy", "entropy_reverse", "cross_entropy", "cross_entropy_reverse", "kl", "kl_reverse", "js",
+              "code", "code_reverse")
 QUANTITY_NAMES = {
     "entropy": "H(p)",
+    "entropy_reverse": "H(q)",
     "cross_entropy": "H(p,q)",
+    "cross_entropy_reverse": "H(q,p)",
     "kl": "KL(p‖q)",
     "kl_reverse": "KL(q‖p)",
     "js": "JS(p,q)",
     "code": "L_p measured (p's Huffman code on p)",
+    "code_reverse": "L_q measured (q's Huffman code on q)",
 }
+#: Quantities that depend on one side only (the other side's influence is 0).
+_ONE_SIDED = {"entropy": "p", "code": "p", "entropy_reverse": "q", "code_reverse": "q"}
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    """How to bootstrap: confidence level, replicates, seed, interval method, resampling unit (auto, tokens, documents)."""
+
+    level: float = 0.95
+    replicates: int = 1000
+    seed: int = 0
+    method: str = "bca"
+    resample: str = "auto"
 
 
 # ------------------------------------------------------------------ sides
@@ -117,7 +135,26 @@ class DocumentSide:
         return int(self.documents.shape[0])
 
 
-Side = TokenSide | DocumentSide
+@dataclass(frozen=True, eq=False)
+class FixedSide:
+    """A model that is not a sample (probabilities given, not counted): every replicate keeps it as it is."""
+
+    probabilities: np.ndarray
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.asarray(self.probabilities, dtype=np.float64)
+
+    @property
+    def unit(self) -> str:
+        return "nothing (a fixed model)"
+
+    @property
+    def units(self) -> int:
+        return 0
+
+
+Side = TokenSide | DocumentSide | FixedSide
 
 
 def choose_side(counts: np.ndarray, documents: np.ndarray | None, resample: str = "auto") -> Side:
@@ -141,7 +178,12 @@ def choose_side(counts: np.ndarray, documents: np.ndarray | None, resample: str 
 def _replicate_blocks(side: Side, replicates: int, rng: np.random.Generator):
     """Blocks of replicate count vectors (rows) of one side, BLOCK at a time."""
     done = 0
-    if isinstance(side, TokenSide):
+    if isinstance(side, FixedSide):
+        while done < replicates:
+            size = min(BLOCK, replicates - done)
+            yield np.broadcast_to(side.counts, (size, side.counts.size))
+            done += size
+    elif isinstance(side, TokenSide):
         counts = np.asarray(side.counts, dtype=np.int64)
         total = int(counts.sum())
         probabilities = counts / total
@@ -180,21 +222,27 @@ def huffman_total_bits(counts: np.ndarray) -> int:
     return total
 
 
+def _base(quantity: str) -> tuple[str, bool]:
+    """("kl", True) for "kl_reverse": the quantity of q against p."""
+    if quantity not in QUANTITIES:
+        raise DataError(f"unknown quantity {quantity!r} (choose from {', '.join(QUANTITIES)})")
+    return (quantity[: -len("_reverse")], True) if quantity.endswith("_reverse") else (quantity, False)
+
+
 def _statistic(quantity: str, estimator: str, alphabet_size: int | None) -> Callable[[np.ndarray, np.ndarray], float]:
     kl_name = kl_estimator_for(estimator)
-    if quantity == "entropy":
-        return lambda n, m: estimate_entropy(n, estimator, alphabet_size=alphabet_size)
-    if quantity == "cross_entropy":
-        return lambda n, m: estimate_entropy(n, estimator, alphabet_size=alphabet_size) + estimate_kl(n, m, kl_name)
-    if quantity == "kl":
-        return lambda n, m: estimate_kl(n, m, kl_name)
-    if quantity == "kl_reverse":
-        return lambda n, m: estimate_kl(m, n, kl_name)
-    if quantity == "js":
-        return lambda n, m: estimate_js(n, m, kl_name)
-    if quantity == "code":
-        return lambda n, m: huffman_total_bits(n) / int(n.sum())
-    raise DataError(f"unknown quantity {quantity!r} (choose from {', '.join(QUANTITIES)})")
+    base, reverse = _base(quantity)
+    if base == "entropy":
+        forward = lambda n, m: estimate_entropy(n, estimator, alphabet_size=alphabet_size)  # noqa: E731
+    elif base == "cross_entropy":
+        forward = lambda n, m: estimate_entropy(n, estimator, alphabet_size=alphabet_size) + estimate_kl(n, m, kl_name)  # noqa: E731
+    elif base == "kl":
+        forward = lambda n, m: estimate_kl(n, m, kl_name)  # noqa: E731
+    elif base == "js":
+        forward = lambda n, m: estimate_js(n, m, kl_name)  # noqa: E731
+    else:
+        forward = lambda n, m: huffman_total_bits(n) / int(n.sum())  # noqa: E731
+    return (lambda n, m: forward(m, n)) if reverse else forward
 
 
 # --------------------------------------------------------------- the record
@@ -247,6 +295,10 @@ def _token_influence(name: str, n: np.ndarray, m: np.ndarray, p_side: bool) -> n
     the code.  The estimators differ from the plug-in by O(1/N), which does
     not change the acceleration to its order.  Tokens of one type share a value.
     """
+    base, reverse = _base(name)
+    if reverse:  # the quantity of q against p: swap the samples, and which side is asked for
+        n, m, p_side = m, n, not p_side
+    name = base
     own, other = (n, m) if p_side else (m, n)
     total_own, total_other = float(own.sum()), float(other.sum())
     po, pt = own / total_own, other / total_other
@@ -258,18 +310,15 @@ def _token_influence(name: str, n: np.ndarray, m: np.ndarray, p_side: bool) -> n
             lengths = huffman_lengths(own).astype(np.float64)
             value = lengths - float(np.dot(po, lengths))
         elif name == "entropy":
-            if not p_side:
-                return np.zeros(0)
             value = -np.log(po) - float(-np.dot(po[used], np.log(po[used])))
         elif name == "js":
             mix = 0.5 * (po + pt)
             value = 0.5 * np.log(po / mix) - 0.5 * float(np.dot(po[used], np.log(po[used] / mix[used])))
         else:
-            # KL(p‖q) (and H(p,q) = H + KL) is "forward" for p's tokens; KL(q‖p) swaps the roles
-            forward = (name == "kl_reverse") != p_side
-            if forward:  # the side whose distribution is KL's first argument
-                base = -np.log(pt) if name == "cross_entropy" else np.log(po / pt)
-                value = base - float(np.dot(po[used], base[used]))
+            # for KL(p‖q) (and H(p,q) = H(p) + KL) p's tokens move the first argument, q's the model
+            if p_side:  # the side whose distribution is KL's first argument
+                term = -np.log(pt) if name == "cross_entropy" else np.log(po / pt)
+                value = term - float(np.dot(po[used], term[used]))
             else:  # the side that is KL's model: ∂/∂q_y of −Σ p log q is −p_y/q_y
                 value = 1.0 - pt / po
     value = value[used]
@@ -366,7 +415,12 @@ def bootstrap_intervals(p: Side, q: Side, *, quantities: tuple[str, ...] = QUANT
         raise DataError(f"interval method must be one of {', '.join(INTERVAL_METHODS)} (got {method!r})")
     if estimator not in ENTROPY_ESTIMATORS:
         raise DataError(f"unknown estimator {estimator!r} (choose from {', '.join(ENTROPY_ESTIMATORS)})")
-    n, m = np.asarray(p.counts, dtype=np.int64), np.asarray(q.counts, dtype=np.int64)
+    if isinstance(p, FixedSide):
+        raise DataError("p must be a sample (counts), not a fixed model")
+    n = np.asarray(p.counts, dtype=np.int64)
+    m = q.counts if isinstance(q, FixedSide) else np.asarray(q.counts, dtype=np.int64)
+    if isinstance(q, FixedSide) and any(_base(name)[1] or name == "js" for name in quantities):
+        raise DataError("with q a fixed model only H(p), H(p,q), KL(p‖q) and p's code are bootstrapped")
     if n.shape != m.shape:
         raise DataError(f"p and q must be aligned on one alphabet (got {n.size} and {m.size} entries)")
     statistics = {name: _statistic(name, estimator, alphabet_size) for name in quantities}
@@ -405,8 +459,10 @@ def _interval(name: str, estimate: float, values: np.ndarray, level: float, meth
     if method == "percentile":
         low, high = percentile_interval(ranked, level)
     else:
-        influence = [_influence(name, p, n, m, statistic, True)]
-        if name not in ("entropy", "code"):  # H(p) and L_p do not depend on q
+        influence = []
+        if _ONE_SIDED.get(name, "p") == "p":
+            influence.append(_influence(name, p, n, m, statistic, True))
+        if _ONE_SIDED.get(name, "q") == "q" and not isinstance(q, FixedSide):
             influence.append(_influence(name, q, n, m, statistic, False))
         low, high = bca_interval(ranked, estimate, acceleration(influence), level)
     return Interval(name, label, estimate, low, high, float(np.std(finite, ddof=1)), infinite)

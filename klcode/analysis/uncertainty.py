@@ -1,0 +1,163 @@
+"""How sure is the number: estimates, bootstrap intervals and keyness for corpora and distributions.
+
+The commands' main results (``compare``, ``measure``, ``entropy``, ``matrix``)
+are unchanged; these functions compute, only when asked, the bias-corrected
+estimates beside the plug-in values, the bootstrap intervals (over tokens, or
+over the documents of a corpus that is a directory of files), and the keyness
+table of two corpora.
+
+>>> from klcode.text.counts import Counts
+>>> from klcode.text.inputs import Corpus
+>>> from klcode.text.tokenize import TokenizerSpec
+>>> a = Corpus("a", Counts.from_mapping(TokenizerSpec("chars"), {"x": 30, "y": 10}), None)
+>>> b = Corpus("b", Counts.from_mapping(TokenizerSpec("chars"), {"x": 20, "y": 20}), None)
+>>> s = comparison_statistics(a, b, estimator="miller-madow")
+>>> s.estimates.kl_estimator, s.alphabet_size, s.intervals
+('miller-madow', 2, None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DataError
+from ..info.estimators import (
+    ESTIMATOR_FORMULAS,
+    Estimates,
+    entropy_plugin,
+    estimate_all,
+    estimate_entropy,
+    estimate_kl,
+    kl_estimator_for,
+    kl_plugin,
+)
+from ..info.intervals import (
+    BootstrapIntervals,
+    BootstrapSettings,
+    FixedSide,
+    Side,
+    TokenSide,
+    bootstrap_intervals,
+    choose_side,
+)
+from ..info.measures import js_divergence, kl_kernel
+from ..models.distribution import Distribution
+from ..text.counts import count_tokens
+from ..text.inputs import Corpus
+from ..text.tokenize import TokenizerSpec, symbol_label
+from .compare import shared_distributions
+from .keyness import Keyness, keyness
+from .measure import UnseenPolicy, effective_model
+
+
+@dataclass(frozen=True)
+class ComparisonStatistics:
+    """Estimates (beside the plug-in), intervals and keyness of p = A against q = B; None where not asked."""
+
+    estimates: Estimates
+    intervals: BootstrapIntervals | None
+    keyness: Keyness | None
+    alphabet_size: int
+    alphabet_note: str
+
+
+def nsb_alphabet_size(spec: TokenizerSpec | None, observed: int) -> tuple[int, str]:
+    """K for NSB: every possible byte K-gram for byte tokens, else the types observed (stated in the output).
+
+    >>> nsb_alphabet_size(TokenizerSpec("bytes"), 70), nsb_alphabet_size(TokenizerSpec("words"), 900)[0]
+    ((256, 'K = 256 possible byte values'), 900)
+    """
+    if spec is not None and spec.kind == "bytes":
+        k = 256 ** spec.ngram
+        return max(k, observed), f"K = {k:,} possible byte {'values' if spec.ngram == 1 else f'{spec.ngram}-grams'}"
+    return observed, f"K = {observed:,} types observed in the corpora (types never seen are not in the prior)"
+
+
+def corpus_documents(corpus: Corpus, index: Mapping[Hashable, int], size: int) -> np.ndarray | None:
+    """One row of counts per document (source file) of a corpus, on the ids of ``index``; None for one document.
+
+    A corpus read from a counts file has no documents (None).  The files are
+    read again, one by one, only when a bootstrap over documents is asked for.
+    """
+    if corpus.sources is None or len(corpus.sources) < 2:
+        return None
+    rows = np.zeros((len(corpus.sources), size), dtype=np.int64)
+    for row, source in enumerate(corpus.sources):
+        counts = count_tokens([source], corpus.counts.spec)
+        if counts.types:
+            ids = np.fromiter((index[s] for s in counts.symbols), dtype=np.int64, count=counts.types)
+            rows[row, ids] = counts.counts
+    return rows
+
+
+def _side(counts: np.ndarray, corpus: Corpus | None, index, size: int, resample: str) -> Side:
+    documents = None
+    if corpus is not None and resample != "tokens":
+        documents = corpus_documents(corpus, index, size)
+        if documents is None and resample == "documents":
+            what = "a counts file" if corpus.sources is None else "a single file"
+            raise DataError(f"resampling documents needs a corpus of several files; {corpus.label!r} is {what}")
+    return choose_side(counts, documents, resample)
+
+
+def comparison_statistics(a: Corpus, b: Corpus, *, estimator: str = "plugin", bootstrap: BootstrapSettings | None = None,
+                          keyness_sort: str | None = None, min_count: int = 1,
+                          policy: UnseenPolicy = UnseenPolicy()) -> ComparisonStatistics:
+    """Estimates of A against B, intervals when ``bootstrap`` is given, keyness when ``keyness_sort`` is given."""
+    p_a, p_b, index = shared_distributions(a, b)
+    size = len(index)
+    k, note = nsb_alphabet_size(a.counts.spec, size)
+    estimates = estimate_all(p_a.counts, p_b.counts, estimator, alphabet_size=k)
+    intervals = None
+    if bootstrap is not None:
+        side_a = _side(p_a.counts, a, index, size, bootstrap.resample)
+        side_b = _side(p_b.counts, b, index, size, bootstrap.resample)
+        intervals = bootstrap_intervals(side_a, side_b, estimator=estimator, level=bootstrap.level,
+                                        replicates=bootstrap.replicates, seed=bootstrap.seed, method=bootstrap.method,
+                                        alphabet_size=k)
+    table = None
+    if keyness_sort is not None:
+        model = effective_model(p_a, p_b, policy, p_a.counts)
+        labels = [symbol_label(s) for s in p_a.symbols]
+        table = keyness(p_a.counts, p_b.counts, labels, model_b=model.probabilities, sort=keyness_sort,
+                        min_count=min_count)
+    return ComparisonStatistics(estimates, intervals, table, k, note)
+
+
+def distribution_statistics(p_counts: np.ndarray, q: Distribution, *, estimator: str = "plugin",
+                            bootstrap: BootstrapSettings | None = None) -> ComparisonStatistics:
+    """Estimates (and intervals) of a sample of p (counts aligned with q) against q.
+
+    When q has counts it is a second sample (both sides corrected and
+    resampled).  When q is given by probabilities it is a fixed model: the KL
+    estimators correct p's side alone, the reverse KL and JS are the plug-in
+    values (there is no sample of q to correct), and the bootstrap resamples p
+    alone, for H(p), H(p,q), KL(p‖q) and p's code.
+    """
+    n = np.asarray(p_counts, dtype=np.int64)
+    size = n.size
+    if q.counts is not None:
+        estimates = estimate_all(n, q.counts, estimator, alphabet_size=size)
+        side_q: Side = TokenSide(np.asarray(q.counts, dtype=np.int64))
+        quantities = ("entropy", "cross_entropy", "kl", "kl_reverse", "js", "code")
+    else:
+        kl_name = kl_estimator_for(estimator)
+        h, plugin_h = estimate_entropy(n, estimator, alphabet_size=size), entropy_plugin(n)
+        kl, plugin_kl = estimate_kl(n, q.probabilities, kl_name), kl_plugin(n, q.probabilities)
+        p_hat = n / n.sum()
+        reverse, js = kl_kernel(q.probabilities, p_hat), js_divergence(p_hat, q.probabilities)
+        estimates = Estimates(estimator, kl_name, ESTIMATOR_FORMULAS[estimator], size, h, h + kl, kl, reverse, js,
+                              plugin_h, plugin_h + plugin_kl, plugin_kl, reverse, js)
+        side_q = FixedSide(q.probabilities)
+        quantities = ("entropy", "cross_entropy", "kl", "code")
+    intervals = None
+    if bootstrap is not None:
+        if bootstrap.resample == "documents":
+            raise DataError("resampling documents needs corpora of several files; a distribution has no documents")
+        intervals = bootstrap_intervals(TokenSide(n), side_q, quantities=quantities, estimator=estimator,
+                                        level=bootstrap.level, replicates=bootstrap.replicates, seed=bootstrap.seed,
+                                        method=bootstrap.method, alphabet_size=size)
+    return ComparisonStatistics(estimates, intervals, None, size, f"K = {size:,} symbols of the alphabet")
