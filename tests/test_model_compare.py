@@ -100,21 +100,20 @@ def test_statistics_agree_with_numpy(dtype):
 
 def test_frequencies_match_the_python_reference_bit_for_bit():
     rng = np.random.default_rng(5)
-    scratch = np.empty(300)
     freq = np.empty(300, dtype=np.int64)
     for trial in range(30):
         v = int(rng.integers(2, 300))
         row = rng.normal(size=v) * rng.uniform(0.1, 30)
         if trial % 3 == 0:
             row[rng.integers(0, v)] += 200.0  # one near-certain token
-        mk.row_frequencies(row, mc.FREQUENCY_TOTAL, scratch[:v], freq[:v])
+        e, inverse, _, arg = mk.exponentials(row[None, :])
+        mk.row_frequencies(e[0], inverse[0], arg[0], mc.FREQUENCY_TOTAL, freq[:v])
         reference = mc.reference_frequencies(row)
         assert freq[:v].tolist() == reference
         assert sum(reference) == mc.FREQUENCY_TOTAL and min(reference) >= 1
     # the cum/freq of the targets from compare_rows are those of the same frequencies
     base, test, tokens = pair(np.float64, n=20, v=9, seed=6)
-    out = np.empty((20, mk.COLUMNS))
-    mk.compare_rows(base, test, tokens, False, 2, mc.FREQUENCY_TOTAL, out)
+    out = mc.block_statistics(base, test, tokens, False, 2)
     for r in range(20):
         for which, row, cum, f in ((0, base[r], mk.CUM_B, mk.FREQ_B), (1, test[r], mk.CUM_T, mk.FREQ_T)):
             ref = mc.reference_frequencies(row)
@@ -141,8 +140,7 @@ def test_a_corrupt_payload_does_not_decode_back():
     from klcode.coders import arithmetic as ac
 
     state, out = ac.new_encoder(), np.zeros(4096, dtype=np.uint8)
-    out2 = np.empty((200, mk.COLUMNS))
-    mk.compare_rows(base, test, tokens, False, 1, mc.FREQUENCY_TOTAL, out2)
+    out2 = mc.block_statistics(base, test, tokens, False, 1)
     written = mk.encode_intervals(state, out, out2[:, mk.CUM_B].astype(np.int64), out2[:, mk.FREQ_B].astype(np.int64),
                                   mc.FREQUENCY_TOTAL)
     payload = bytearray(out[:written].tobytes())

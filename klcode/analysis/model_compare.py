@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import DataError, DecodeError
-from ..models.sources import PositionSource, rows_per_block
+from ..models.sources import PositionSource
 
 LN2 = math.log(2)
 KL_PERCENTS = (0.1, 1.0, 5.0, 10.0, 90.0, 95.0, 99.0, 99.9)
 DELTA_P_PERCENTS = (0.1, 1.0, 5.0, 10.0, 25.0, 75.0, 90.0, 95.0, 99.0, 99.9)
 FREQUENCY_TOTAL = 1 << 24
+#: Rows per block of the comparison: about this many values per model.
+COMPARE_BLOCK_VALUES = 1 << 21
+#: Worker threads (numpy and the compiled kernels release the GIL).
+THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -251,34 +256,45 @@ def compare_models(base: PositionSource, test: PositionSource, *, top_k: int = 5
     if not 1 <= top_k <= min(64, base.vocab_size):
         raise DataError(f"top-k must be in 1..{min(64, base.vocab_size)} (got {top_k})")
     n, vocab = base.positions, base.vocab_size
-    rows = rows or rows_per_block(vocab)
+    rows = rows or max(2, COMPARE_BLOCK_VALUES // vocab)
     targets = base.targets.astype(np.int64)
     stats = np.full((n, mk.COLUMNS), np.nan)
     encoders = [ac.new_encoder(), ac.new_encoder()]
     payloads = [bytearray(), bytearray()]
-    for start, b_block, t_block in _aligned_blocks(base, test, rows):
-        k = len(b_block)
-        out = stats[start:start + k]
-        mk.compare_rows(b_block, t_block, targets[start:start + k], base.stored_log_probs, top_k,
-                        FREQUENCY_TOTAL, out)
-        for which, (cum, freq) in enumerate(((mk.CUM_B, mk.FREQ_B), (mk.CUM_T, mk.FREQ_T))):
+
+    scratches = [Scratch() for _ in range(THREADS)]
+
+    def compare_piece(b_piece: np.ndarray, t_piece: np.ndarray, first: int, thread: int) -> None:
+        k = len(b_piece)
+        block_statistics(b_piece, t_piece, targets[first:first + k], base.stored_log_probs, top_k,
+                         stats[first:first + k], scratches[thread])
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        for start, b_block, t_block in _aligned_blocks(base, test, rows):
+            k = len(b_block)
+            jobs = [pool.submit(compare_piece, b_block[a:z], t_block[a:z], start + a, j)
+                    for j, (a, z) in enumerate(_halves(k))]
+            for job in jobs:
+                job.result()
+            out = stats[start:start + k]
+            for which, (cum, freq) in enumerate(((mk.CUM_B, mk.FREQ_B), (mk.CUM_T, mk.FREQ_T))):
+                state = encoders[which]
+                buffer = np.empty(3 * k + int(state[ac.PENDING]) + 16, dtype=np.uint8)
+                written = mk.encode_intervals(state, buffer, out[:, cum].astype(np.int64),
+                                              out[:, freq].astype(np.int64), FREQUENCY_TOTAL)
+                payloads[which] += buffer[:written].tobytes()
+            if progress is not None:
+                progress(k)
+        done = int(np.count_nonzero(~np.isnan(stats[:, mk.KL_BT])))
+        if done != n:
+            raise DataError(f"the sources ended early ({done:,} of {n:,} positions)")
+        for which in range(2):
             state = encoders[which]
-            buffer = np.empty(3 * k + int(state[ac.PENDING]) + 16, dtype=np.uint8)
-            written = mk.encode_intervals(state, buffer, out[:, cum].astype(np.int64), out[:, freq].astype(np.int64),
-                                          FREQUENCY_TOTAL)
+            buffer = np.empty(int(state[ac.PENDING]) + 32, dtype=np.uint8)
+            written = ac.finish_encoder(state, buffer)
             payloads[which] += buffer[:written].tobytes()
-        if progress is not None:
-            progress(k)
-    done = int(np.count_nonzero(~np.isnan(stats[:, mk.KL_BT]))) if n else 0
-    if done != n:
-        raise DataError(f"the sources ended early ({done:,} of {n:,} positions)")
-    for which in range(2):
-        state = encoders[which]
-        buffer = np.empty(int(state[ac.PENDING]) + 32, dtype=np.uint8)
-        written = ac.finish_encoder(state, buffer)
-        payloads[which] += buffer[:written].tobytes()
-    if verify:
-        _verify(base, test, [bytes(p) for p in payloads], targets, rows, progress)
+        if verify:
+            _verify(base, test, [bytes(p) for p in payloads], targets, rows, progress, pool)
 
     nll_b, nll_t = stats[:, mk.NLL_B], stats[:, mk.NLL_T]
     ideal_b = -np.log2(stats[:, mk.FREQ_B] / FREQUENCY_TOTAL).sum()
@@ -325,41 +341,88 @@ def compare_models(base: PositionSource, test: PositionSource, *, top_k: int = 5
     )
 
 
+class Scratch:
+    """Reused float64 work arrays of one thread (fresh pages for every block would cost more than the work)."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, int]) -> np.ndarray:
+        size = shape[0] * shape[1]
+        array = self.arrays.get(name)
+        if array is None or array.size < size:
+            array = self.arrays[name] = np.empty(size, dtype=np.float64)
+        return array[:size].reshape(shape)
+
+
+def block_statistics(base: np.ndarray, test: np.ndarray, targets: np.ndarray, base_stored: bool, top_k: int,
+                     out: np.ndarray | None = None, scratch: Scratch | None = None) -> np.ndarray:
+    """The per-row statistics [k × model_kernels.COLUMNS] of two blocks of logits (nats; intervals of 2^24)."""
+    from . import model_kernels as mk
+
+    scratch = scratch or Scratch()
+    shape = base.shape
+    eb, ib, lb, ab = mk.exponentials(base, scratch.get("eb", shape))
+    et, it, lt, at = mk.exponentials(test, scratch.get("et", shape))
+    if out is None:
+        out = np.empty((len(base), mk.COLUMNS))
+    mixture = scratch.get("mixture", shape)
+    mk.compare_rows(base, test, eb, et, ib, it, lb, lt, ab, at, targets, base_stored, top_k, FREQUENCY_TOTAL,
+                    mixture, out)
+    mk.add_mixture_entropy(mixture, out, scratch.get("logs", shape))
+    return out
+
+
+def _halves(k: int) -> list[tuple[int, int]]:
+    """The block's rows split in two for the two threads (one piece when k = 1)."""
+    half = (k + 1) // 2
+    return [(0, half), (half, k)] if k > 1 else [(0, k)]
+
+
 def _verify(base: PositionSource, test: PositionSource, payloads: list[bytes], targets: np.ndarray, rows: int,
-            progress: Callable[[int], None] | None) -> None:
-    """Decode both payloads, re-reading both sources' rows, and compare with the tokens."""
+            progress: Callable[[int], None] | None, pool: ThreadPoolExecutor | None = None) -> None:
+    """Decode both payloads, re-reading both sources' rows, and compare with the tokens (one thread per model)."""
     from ..coders import arithmetic as ac
     from . import model_kernels as mk
 
     buffers = [np.frombuffer(p, dtype=np.uint8) for p in payloads]
     decoders = [ac.new_decoder(b) for b in buffers]
-    decoded = np.empty(rows, dtype=np.int64)
-    for start, b_block, t_block in _aligned_blocks(base, test, rows):
-        k = len(b_block)
-        for which, block in enumerate((b_block, t_block)):
-            mk.decode_rows(decoders[which], buffers[which], block, FREQUENCY_TOTAL, decoded[:k])
-            wrong = decoded[:k] != targets[start:start + k]
-            if wrong.any():
-                at = int(np.argmax(wrong))
-                name = (base, test)[which].label
-                raise DecodeError(f"the coding under {name} did not decode back: position {start + at} gave token "
-                                  f"{int(decoded[at])}, expected {int(targets[start + at])}")
-        if progress is not None:
-            progress(k)
+    decoded = [np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64)]
+    scratches = [Scratch(), Scratch()]
+
+    def decode(which: int, block: np.ndarray, start: int) -> None:
+        for a, z in _halves(len(block)):  # the pieces the encoder's frequencies were computed on
+            piece = block[a:z]
+            e, inverse, _, args = mk.exponentials(piece, scratches[which].get("e", piece.shape))
+            mk.decode_rows(decoders[which], buffers[which], e, inverse, args, FREQUENCY_TOTAL, decoded[which][a:z])
+        k = len(block)
+        wrong = decoded[which][:k] != targets[start:start + k]
+        if wrong.any():
+            at = int(np.argmax(wrong))
+            name = (base, test)[which].label
+            raise DecodeError(f"the coding under {name} did not decode back: position {start + at} gave token "
+                              f"{int(decoded[which][at])}, expected {int(targets[start + at])}")
+
+    own = pool is None
+    pool = pool or ThreadPoolExecutor(THREADS)
+    try:
+        for start, b_block, t_block in _aligned_blocks(base, test, rows):
+            jobs = [pool.submit(decode, 0, b_block, start), pool.submit(decode, 1, t_block, start)]
+            for job in jobs:
+                job.result()
+            if progress is not None:
+                progress(len(b_block))
+    finally:
+        if own:
+            pool.shutdown()
 
 
 # ----------------------------------------------------------------------------- references for the tests
-def reference_frequencies(row: Sequence[float], total: int = FREQUENCY_TOTAL) -> list[int]:
-    """Plain-Python reference of :func:`model_kernels.row_frequencies` (math.exp, the same order of sums)."""
-    values = [float(v) for v in row]
-    top = max(values)
-    arg = values.index(top)
-    exps = [math.exp(v - top) for v in values]
-    s = 0.0
-    for e in exps:
-        s += e
-    inverse = 1.0 / s
-    scale = total - len(values)
-    freq = [1 + math.floor(e * inverse * scale) for e in exps]
-    freq[arg] += total - sum(freq)
-    return freq
+def reference_frequencies(row: np.ndarray, total: int = FREQUENCY_TOTAL) -> list[int]:
+    """Plain numpy reference of :func:`model_kernels.row_frequencies` on :func:`model_kernels.exponentials`."""
+    from . import model_kernels as mk
+
+    e, inverse, _, arg = mk.exponentials(np.asarray(row)[None, :])
+    freq = 1 + np.floor(e[0] * inverse[0] * (total - len(row))).astype(np.int64)
+    freq[arg[0]] += total - int(freq.sum())
+    return freq.tolist()

@@ -12,8 +12,9 @@ interval ``[cum, cum + freq)`` of the target under each model's integer frequenc
 exactly, and the arithmetic coder's cost of token x is −log2(f_x / T).  Encoder and decoder compute them
 with the same function, in the same order (no fast-math), so they agree bit for bit.
 
-Every kernel has a plain numpy reference in :mod:`klcode.analysis.model_compare` (``reference_*``),
-which the tests compare with it.
+The exponentials and logarithms are numpy's (vectorized); the kernels do the arithmetic.  The tests
+compare every kernel with a plain numpy computation (``model_compare.reference_frequencies`` for the
+frequencies, bit for bit).
 """
 
 from __future__ import annotations
@@ -31,52 +32,52 @@ KL_BT, KL_TB, JS, NLL_B, NLL_T, TOP_B, TOP_T, TOP_K_SHARED, KL_LLAMA, CUM_B, FRE
 COLUMNS = 13
 
 
-@njit(cache=True)
-def _normalizer(row: np.ndarray, scratch: np.ndarray) -> tuple[float, float, int]:
-    """(max, Σ exp(l_i − max), first argmax) of a row; scratch[i] = exp(l_i − max) in float64."""
-    n = row.shape[0]
-    top = np.float64(row[0])
-    arg = 0
-    for i in range(1, n):
-        v = np.float64(row[i])
-        if v > top:
-            top = v
-            arg = i
-    total = 0.0
-    for i in range(n):
-        e = math.exp(np.float64(row[i]) - top)
-        scratch[i] = e
-        total += e
-    return top, total, arg
+def exponentials(block: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(e, 1/Σe, log-sum-exp, first argmax) of each row: e_i = exp(l_i − max l) in float64 (numpy's SIMD exp).
+
+    ``out``: a float64 array of the block's shape to reuse (no fresh pages per block).  Encoder and decoder
+    both call this on the same rows, so their frequencies agree bit for bit.
+    """
+    if out is None:
+        out = np.empty(block.shape, dtype=np.float64)
+    np.copyto(out, block)
+    top = out.max(axis=1)
+    arg = out.argmax(axis=1).astype(np.int64)
+    out -= top[:, None]
+    np.exp(out, out=out)
+    sums = out.sum(axis=1)
+    return out, 1.0 / sums, top + np.log(sums), arg
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _frequency(e: float, inverse_sum: float, scale: int) -> int:
     return 1 + np.int64(math.floor(e * inverse_sum * scale))
 
 
-@njit(cache=True)
-def row_frequencies(row: np.ndarray, total: int, scratch: np.ndarray, freq: np.ndarray) -> None:
-    """Integer frequencies of one row: f_i = 1 + ⌊p_i (T − V)⌋, the remainder to the first argmax; Σ f = T."""
-    n = row.shape[0]
-    top, s, arg = _normalizer(row, scratch)
-    inverse = 1.0 / s
+@njit(cache=True, nogil=True)
+def row_frequencies(e: np.ndarray, inverse_sum: float, arg: int, total: int, freq: np.ndarray) -> None:
+    """Integer frequencies of one row: f_i = 1 + ⌊e_i/Σe · (T − V)⌋, the remainder to the first argmax; Σ f = T."""
+    n = e.shape[0]
     scale = total - n
     used = 0
     for i in range(n):
-        f = _frequency(scratch[i], inverse, scale)
+        f = _frequency(e[i], inverse_sum, scale)
         freq[i] = f
         used += f
     freq[arg] += total - used
 
 
-@njit(cache=True)
-def compare_rows(base: np.ndarray, test: np.ndarray, targets: np.ndarray, base_stored: bool, top_k: int,
-                 total: int, out: np.ndarray) -> None:
-    """Per-row statistics of two blocks of logits (see the module docstring) into ``out`` [k × COLUMNS]."""
+@njit(cache=True, nogil=True)
+def compare_rows(base: np.ndarray, test: np.ndarray, eb: np.ndarray, et: np.ndarray, inv_b: np.ndarray,
+                 inv_t: np.ndarray, lse_b: np.ndarray, lse_t: np.ndarray, arg_b: np.ndarray, arg_t: np.ndarray,
+                 targets: np.ndarray, base_stored: bool, top_k: int, total: int, mixture: np.ndarray,
+                 out: np.ndarray) -> None:
+    """Per-row statistics of two blocks of logits into ``out`` [k × COLUMNS]; ``mixture`` gets m = (b + t)/2.
+
+    ``eb``, ``inv_b``, ``lse_b``, ``arg_b`` (and the test's) come from :func:`exponentials`.  The JS column
+    holds −(H(b) + H(t))/2 until the caller adds H(m) (its logarithms are numpy's).
+    """
     rows, n = base.shape
-    eb = np.empty(n, dtype=np.float64)
-    et = np.empty(n, dtype=np.float64)
     kb = np.empty(top_k, dtype=np.int64)
     kt = np.empty(top_k, dtype=np.int64)
     vb = np.empty(top_k, dtype=np.float64)
@@ -85,58 +86,64 @@ def compare_rows(base: np.ndarray, test: np.ndarray, targets: np.ndarray, base_s
     for r in range(rows):
         b = base[r]
         t = test[r]
+        e_b = eb[r]
+        e_t = et[r]
+        m_r = mixture[r]
         tok = targets[r]
-        mb, sb, ab = _normalizer(b, eb)
-        mt, st, at = _normalizer(t, et)
-        lse_b = mb + math.log(sb)
-        lse_t = mt + math.log(st)
-        ib = 1.0 / sb
-        it = 1.0 / st
-        scale_stored = math.exp(lse_b) if base_stored else 1.0
+        ib = inv_b[r]
+        it = inv_t[r]
+        lb_shift = lse_b[r]
+        lt_shift = lse_t[r]
+        scale_stored = math.exp(lb_shift) if base_stored else 1.0
         kl_bt = 0.0
         kl_tb = 0.0
-        h_m = 0.0
         h_b = 0.0
         h_t = 0.0
         kl_llama = 0.0
-        used_b = 0
-        used_t = 0
+        for i in range(n):
+            pb = e_b[i] * ib
+            pt = e_t[i] * it
+            lb = np.float64(b[i]) - lb_shift
+            lt = np.float64(t[i]) - lt_shift
+            d = lb - lt
+            kl_bt += pb * d
+            kl_tb -= pt * d
+            h_b -= pb * lb
+            h_t -= pt * lt
+            m_r[i] = 0.5 * (pb + pt)
+            raw = np.float64(b[i]) if base_stored else lb
+            if raw > -16.0:
+                kl_llama += pb * scale_stored * (raw - lt)
+        # the target's interval under each model's frequencies
         cum_b = 0
         cum_t = 0
-        freq_b = 0
-        freq_t = 0
+        for i in range(tok):
+            cum_b += _frequency(e_b[i], ib, scale)
+            cum_t += _frequency(e_t[i], it, scale)
+        freq_b = _frequency(e_b[tok], ib, scale)
+        freq_t = _frequency(e_t[tok], it, scale)
+        used_b = cum_b + freq_b
+        used_t = cum_t + freq_t
+        for i in range(tok + 1, n):
+            used_b += _frequency(e_b[i], ib, scale)
+            used_t += _frequency(e_t[i], it, scale)
+        ab = arg_b[r]
+        at = arg_t[r]
+        if ab < tok:
+            cum_b += total - used_b
+        elif ab == tok:
+            freq_b += total - used_b
+        if at < tok:
+            cum_t += total - used_t
+        elif at == tok:
+            freq_t += total - used_t
+        # top-k sets (first occurrence wins ties, as the argmax does)
         for j in range(top_k):
             vb[j] = -np.inf
             vt[j] = -np.inf
             kb[j] = -1
             kt[j] = -1
         for i in range(n):
-            pb = eb[i] * ib
-            pt = et[i] * it
-            lb = np.float64(b[i]) - lse_b
-            lt = np.float64(t[i]) - lse_t
-            d = lb - lt
-            kl_bt += pb * d
-            kl_tb -= pt * d
-            h_b -= pb * lb
-            h_t -= pt * lt
-            m = 0.5 * (pb + pt)
-            if m > 0.0:
-                h_m -= m * math.log(m)
-            raw = np.float64(b[i]) if base_stored else lb
-            if raw > -16.0:
-                kl_llama += pb * scale_stored * (raw - lt)
-            fb = _frequency(eb[i], ib, scale)
-            ft = _frequency(et[i], it, scale)
-            used_b += fb
-            used_t += ft
-            if i < tok:
-                cum_b += fb
-                cum_t += ft
-            elif i == tok:
-                freq_b = fb
-                freq_t = ft
-            # top-k sets (first occurrence wins ties, as the argmax does)
             vbi = np.float64(b[i])
             if vbi > vb[top_k - 1]:
                 j = top_k - 1
@@ -155,16 +162,6 @@ def compare_rows(base: np.ndarray, test: np.ndarray, targets: np.ndarray, base_s
                     j -= 1
                 vt[j] = vti
                 kt[j] = i
-        rest_b = total - used_b
-        rest_t = total - used_t
-        if ab < tok:
-            cum_b += rest_b
-        elif ab == tok:
-            freq_b += rest_b
-        if at < tok:
-            cum_t += rest_t
-        elif at == tok:
-            freq_t += rest_t
         shared = 0
         for x in range(top_k):
             for y in range(top_k):
@@ -173,9 +170,9 @@ def compare_rows(base: np.ndarray, test: np.ndarray, targets: np.ndarray, base_s
         o = out[r]
         o[KL_BT] = kl_bt
         o[KL_TB] = kl_tb
-        o[JS] = h_m - 0.5 * (h_b + h_t)
-        o[NLL_B] = lse_b - np.float64(b[tok])
-        o[NLL_T] = lse_t - np.float64(t[tok])
+        o[JS] = -0.5 * (h_b + h_t)
+        o[NLL_B] = lb_shift - np.float64(b[tok])
+        o[NLL_T] = lt_shift - np.float64(t[tok])
         o[TOP_B] = ab
         o[TOP_T] = at
         o[TOP_K_SHARED] = shared
@@ -186,7 +183,16 @@ def compare_rows(base: np.ndarray, test: np.ndarray, targets: np.ndarray, base_s
         o[FREQ_T] = freq_t
 
 
-@njit(cache=True)
+def add_mixture_entropy(mixture: np.ndarray, out: np.ndarray, logs: np.ndarray | None = None) -> None:
+    """JS column += H(m) = −Σ m_i ln m_i (numpy's logarithms; m_i = 0 contributes 0); ``logs``: scratch."""
+    if logs is None:
+        logs = np.empty_like(mixture)
+    logs.fill(0.0)
+    np.log(mixture, out=logs, where=mixture > 0)
+    out[:, JS] -= np.einsum("ij,ij->i", mixture, logs)
+
+
+@njit(cache=True, nogil=True)
 def encode_intervals(state: np.ndarray, out: np.ndarray, cums: np.ndarray, freqs: np.ndarray, total: int) -> int:
     """Range-code a run of intervals [cum, cum + freq) of ``total`` into ``out``; returns the bytes written."""
     for i in range(cums.shape[0]):
@@ -194,14 +200,14 @@ def encode_intervals(state: np.ndarray, out: np.ndarray, cums: np.ndarray, freqs
     return ac.drain(state)
 
 
-@njit(cache=True)
-def decode_rows(state: np.ndarray, payload: np.ndarray, rows: np.ndarray, total: int, decoded: np.ndarray) -> None:
-    """Decode one token per row of logits (the model's rows at these positions) from the range coder."""
-    n = rows.shape[1]
-    scratch = np.empty(n, dtype=np.float64)
+@njit(cache=True, nogil=True)
+def decode_rows(state: np.ndarray, payload: np.ndarray, e: np.ndarray, inverse_sums: np.ndarray, args: np.ndarray,
+                total: int, decoded: np.ndarray) -> None:
+    """Decode one token per row from the range coder, each row's frequencies rebuilt from :func:`exponentials`."""
+    n = e.shape[1]
     freq = np.empty(n, dtype=np.int64)
-    for r in range(rows.shape[0]):
-        row_frequencies(rows[r], total, scratch, freq)
+    for r in range(e.shape[0]):
+        row_frequencies(e[r], inverse_sums[r], args[r], total, freq)
         target = ac.decode_target(state, payload, total)
         cum = 0
         x = 0
