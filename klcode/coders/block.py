@@ -230,7 +230,7 @@ class BlockCoder(Coder):
             return shannon_lengths(weights)
         if self.family == "limited":
             return length_limited_lengths(weights, self.max_length_bits)
-        return _huffman_lengths_heap(weights) if block else huffman_lengths(weights)
+        return huffman_lengths(weights)  # compiled for large (block) alphabets, the same tie rule
 
 
 def _checked_block_size(block_size: int) -> int:
