@@ -62,6 +62,10 @@ class ComparisonStatistics:
     keyness: Keyness | None
     alphabet_size: int
     alphabet_note: str
+    #: KL(A‖B') and KL(B‖A') to the models of the codes (the unseen policy applied), by the KL estimator with
+    #: B' (A') taken as a fixed model; None when the direction has no unseen types (then B' = B).
+    effective_kl_bits_per_token: float | None = None
+    effective_kl_reverse_bits_per_token: float | None = None
 
 
 def nsb_alphabet_size(spec: TokenizerSpec | None, observed: int) -> tuple[int, str]:
@@ -111,20 +115,43 @@ def comparison_statistics(a: Corpus, b: Corpus, *, estimator: str = "plugin", bo
     size = len(index)
     k, note = nsb_alphabet_size(a.counts.spec, size)
     estimates = estimate_all(p_a.counts, p_b.counts, estimator, alphabet_size=k)
+    kl_name = kl_estimator_for(estimator)
+    custom = {}
+    effective = [None, None]
+    for slot, (name, label, forward) in enumerate((("kl_effective", "KL(p‖q')", True),
+                                                   ("kl_reverse_effective", "KL(q‖p')", False))):
+        x, y = (p_a.counts, p_b.counts) if forward else (p_b.counts, p_a.counts)
+        if ((x > 0) & (y == 0)).any():
+            statistic = _effective_kl(p_a.symbols, policy, kl_name, forward)
+            effective[slot] = statistic(p_a.counts, p_b.counts)
+            custom[name] = (label, statistic)
     intervals = None
     if bootstrap is not None:
         side_a = _side(p_a.counts, a, index, size, bootstrap.resample)
         side_b = _side(p_b.counts, b, index, size, bootstrap.resample)
         intervals = bootstrap_intervals(side_a, side_b, estimator=estimator, level=bootstrap.level,
                                         replicates=bootstrap.replicates, seed=bootstrap.seed, method=bootstrap.method,
-                                        alphabet_size=k)
+                                        alphabet_size=k, custom=custom)
     table = None
     if keyness_sort is not None:
         model = effective_model(p_a, p_b, policy, p_a.counts)
         labels = [symbol_label(s) for s in p_a.symbols]
         table = keyness(p_a.counts, p_b.counts, labels, model_b=model.probabilities, sort=keyness_sort,
                         min_count=min_count)
-    return ComparisonStatistics(estimates, intervals, table, k, note)
+    return ComparisonStatistics(estimates, intervals, table, k, note, *effective)
+
+
+def _effective_kl(symbols: tuple, policy: UnseenPolicy, kl_name: str, forward: bool):
+    """f(n, m) = KL̂(p‖q') with q' = the model of q's code (the policy applied to these counts), q' a fixed model."""
+
+    def statistic(n: np.ndarray, m: np.ndarray) -> float:
+        if not forward:
+            n, m = m, n
+        p, q = Distribution.from_counts(n, symbols), Distribution.from_counts(m, symbols)
+        model = effective_model(p, q, policy, n, build_code=False)
+        return estimate_kl(n, model.probabilities, kl_name)
+
+    return statistic
 
 
 def distribution_statistics(p_counts: np.ndarray, q: Distribution, *, estimator: str = "plugin",

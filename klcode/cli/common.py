@@ -73,6 +73,42 @@ coder_options = apply_options([
                  help="Huffman codes limited to codewords of at most L bits (package-merge)."),
 ])
 
+ESTIMATOR_CHOICES = ("plugin", "miller-madow", "jackknife", "chao-shen", "nsb")  # klcode.info.estimators.ENTROPY_ESTIMATORS
+estimator_choice = click.option(
+    "--estimator", type=click.Choice(ESTIMATOR_CHOICES), default="plugin", show_default=True,
+    help="Also estimate H, KL and JS from the counts with a bias correction, shown beside the plug-in value and the "
+         "measured code (chao-shen and nsb estimate H; their KL and JS use miller-madow). See docs/estimators.md.")
+estimator_options = apply_options([
+    estimator_choice,
+    click.option("--ci", type=float, default=None, metavar="LEVEL",
+                 help="Bootstrap confidence intervals at LEVEL (e.g. 0.95) for every headline number; "
+                      "with --bootstrap 1000 unless given."),
+    click.option("--bootstrap", type=click.IntRange(min=10), default=None, metavar="N",
+                 help="Bootstrap replicates (with --ci 0.95 unless given). The bootstrap runs only when asked."),
+    click.option("--resample", type=click.Choice(("auto", "tokens", "documents")), default="auto", show_default=True,
+                 help="What the bootstrap resamples: documents (the files of a directory corpus: the honest unit, "
+                      "as tokens of one text are not independent), tokens, or auto (documents when there are ≥ 5)."),
+    click.option("--interval", "interval_method", type=click.Choice(("bca", "percentile")), default="bca",
+                 show_default=True, help="Bootstrap interval: bias-corrected and accelerated, or plain percentile."),
+    click.option("--bootstrap-seed", type=click.IntRange(min=0), default=0, show_default=True,
+                 help="Seed of the bootstrap's random generator."),
+])
+
+
+def bootstrap_settings(ci: float | None, bootstrap: int | None, resample: str, interval_method: str, seed: int):
+    """The bootstrap asked for by --ci/--bootstrap (None when neither is given: no bootstrap runs)."""
+    from ..info.intervals import BootstrapSettings
+
+    if ci is None and bootstrap is None:
+        if resample != "auto":
+            raise click.UsageError(f"--resample {resample} needs --ci LEVEL or --bootstrap N")
+        return None
+    level = 0.95 if ci is None else ci
+    if not 0 < level < 1:
+        raise click.BadParameter(f"must be between 0 and 1, e.g. 0.95 (got {ci})", param_hint="--ci")
+    return BootstrapSettings(level=level, replicates=bootstrap or 1000, seed=seed, method=interval_method,
+                             resample=resample)
+
 def check_output(path: str | None, plot: bool = False) -> str | None:
     """Refuse, before any work, an output path that cannot be written (and a plot without matplotlib).
 

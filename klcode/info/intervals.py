@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -295,6 +295,8 @@ def _token_influence(name: str, n: np.ndarray, m: np.ndarray, p_side: bool) -> n
     the code.  The estimators differ from the plug-in by O(1/N), which does
     not change the acceleration to its order.  Tokens of one type share a value.
     """
+    if name not in QUANTITIES:  # a custom statistic: no delta-method influence, a = 0 (the bias correction z₀ stays)
+        return np.zeros(0)
     base, reverse = _base(name)
     if reverse:  # the quantity of q against p: swap the samples, and which side is asked for
         n, m, p_side = m, n, not p_side
@@ -400,12 +402,16 @@ def bca_interval(replicates: np.ndarray, estimate: float, accel: float, level: f
 # ------------------------------------------------------------------ the bootstrap
 def bootstrap_intervals(p: Side, q: Side, *, quantities: tuple[str, ...] = QUANTITIES, estimator: str = "plugin",
                         level: float = 0.95, replicates: int = 1000, seed: int = 0, method: str = "bca",
-                        alphabet_size: int | None = None) -> BootstrapIntervals:
+                        alphabet_size: int | None = None,
+                        custom: Mapping[str, tuple[str, Callable[[np.ndarray, np.ndarray], float]]] | None = None,
+                        ) -> BootstrapIntervals:
     """Bootstrap intervals of ``quantities`` of p against q, each side resampled over its own units.
 
     The statistic on the original counts is the estimate; each of the
     ``replicates`` resamples both sides (seeded: ``np.random.default_rng(seed)``,
-    p's block first, then q's).
+    p's block first, then q's).  ``custom`` adds statistics f(counts_p, counts_q)
+    by name, with a label; over tokens their BCa acceleration is taken as 0
+    (no delta-method influence is known for them), over documents it is the jackknife's.
     """
     if not 0 < level < 1:
         raise DataError(f"confidence level must be between 0 and 1 (got {level})")
@@ -424,8 +430,11 @@ def bootstrap_intervals(p: Side, q: Side, *, quantities: tuple[str, ...] = QUANT
     if n.shape != m.shape:
         raise DataError(f"p and q must be aligned on one alphabet (got {n.size} and {m.size} entries)")
     statistics = {name: _statistic(name, estimator, alphabet_size) for name in quantities}
+    labels = {name: QUANTITY_NAMES[name] for name in quantities}
+    for name, (label, statistic) in (custom or {}).items():
+        statistics[name], labels[name] = statistic, label
     rng = np.random.default_rng(seed)
-    values = {name: np.empty(replicates) for name in quantities}
+    values = {name: np.empty(replicates) for name in statistics}
     done = 0
     for block_p, block_q in zip(_replicate_blocks(p, replicates, rng), _replicate_blocks(q, replicates, rng)):
         for row_p, row_q in zip(block_p, block_q):
@@ -435,7 +444,7 @@ def bootstrap_intervals(p: Side, q: Side, *, quantities: tuple[str, ...] = QUANT
     intervals = []
     for name, statistic in statistics.items():
         estimate = _safe(statistic, n, m)
-        intervals.append(_interval(name, estimate, values[name], level, method, p, q, n, m, statistic))
+        intervals.append(_interval(name, labels[name], estimate, values[name], level, method, p, q, n, m, statistic))
     return BootstrapIntervals(method, level, replicates, seed, estimator, p.unit, q.unit, p.units, q.units,
                               tuple(intervals))
 
@@ -447,11 +456,10 @@ def _safe(statistic: Callable, n: np.ndarray, m: np.ndarray) -> float:
     return float(statistic(n, m))
 
 
-def _interval(name: str, estimate: float, values: np.ndarray, level: float, method: str, p: Side, q: Side,
+def _interval(name: str, label: str, estimate: float, values: np.ndarray, level: float, method: str, p: Side, q: Side,
               n: np.ndarray, m: np.ndarray, statistic: Callable) -> Interval:
     finite = values[np.isfinite(values)]
     infinite = int(values.size - finite.size)
-    label = QUANTITY_NAMES[name]
     if not math.isfinite(estimate) or infinite > (1 - level) / 2 * values.size or finite.size < 2:
         return Interval(name, label, estimate, math.nan, math.inf if infinite else math.nan, math.nan, infinite)
     # infinite replicates sit above every finite one: keep them in the ranks

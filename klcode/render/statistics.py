@@ -139,6 +139,14 @@ def with_comparison_statistics(document: Document, c: Comparison, stats: Compari
         ("KL(A‖B)", e.plugin_kl_bits_per_token, e.kl_bits_per_token, "kl", ab.measured_excess_bits_per_token),
         ("KL(B‖A)", e.plugin_kl_reverse_bits_per_token, e.kl_reverse_bits_per_token, "kl_reverse",
          ba.measured_excess_bits_per_token),
+    ]
+    if stats.effective_kl_bits_per_token is not None:
+        rows.append(("KL(A‖B')  B' = model of B's code", ab.effective_kl_bits_per_token,
+                     stats.effective_kl_bits_per_token, "kl_effective", ab.measured_excess_bits_per_token))
+    if stats.effective_kl_reverse_bits_per_token is not None:
+        rows.append(("KL(B‖A')  A' = model of A's code", ba.effective_kl_bits_per_token,
+                     stats.effective_kl_reverse_bits_per_token, "kl_reverse_effective", ba.measured_excess_bits_per_token))
+    rows += [
         ("JS(A,B)", e.plugin_js_bits_per_token, e.js_bits_per_token, "js", None),
         ("L_A: A's Huffman code on A", None, None, "code", ab.p_code.measured_bits_per_token),
         ("L_B: B's Huffman code on B", None, None, "code_reverse", ba.p_code.measured_bits_per_token),
@@ -146,7 +154,15 @@ def with_comparison_statistics(document: Document, c: Comparison, stats: Compari
     tables = list(document.tables)
     tables.insert(1, estimates_table(rows, stats, unit))
     notes = list(document.notes) + statistics_notes(stats, ("A", "B"))
+    if stats.effective_kl_bits_per_token is not None or stats.effective_kl_reverse_bits_per_token is not None:
+        notes.append("KL to B' (A'): the estimator with the model of the code as a fixed model (the unseen policy "
+                     "applied again to every bootstrap replicate); KL by formula stays ∞")
     data = {**document.data, **statistics_data(stats, unit)}
+    f = unit_factor(unit)
+    for key, value in (("effective_kl", stats.effective_kl_bits_per_token),
+                       ("effective_kl_reverse", stats.effective_kl_reverse_bits_per_token)):
+        if value is not None:
+            data["estimates"][f"{key}_{unit}_per_token"] = _number(value * f)
     csv_table = document.csv_table
     if stats.keyness is not None:
         k = stats.keyness
