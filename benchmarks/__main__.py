@@ -8,6 +8,7 @@ that one does not inherit the memory of another:
 * ``bench_huffman.py``: klcode's Huffman path against dahuffman's;
 * ``bench_coders.py``: every klcode coder;
 * ``bench_counting.py``: counting throughput, peak memory, whole commands.
+* ``bench_models.py``: ``klcode models`` on a generated 2 GB llama.cpp-format pair (throughput, peak RSS).
 
 Each script writes its own JSON next to the combined one; the combined JSON
 (``benchmarks/results/all.json``) holds them all under ``benchmarks``, the
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "huffman": ("bench_huffman.py", (), ("--megabytes", "2", "--dahuffman-megabytes", "0.2")),
     "coders": ("bench_coders.py", (), ("--megabytes", "2", "--skip", "lzma,bz2")),
     "counting": ("bench_counting.py", (), ("--megabytes", "2", "--skip-memory")),
+    "models": ("bench_models.py", (), ("--gigabytes", "0.2")),
 }
 DEFAULT_JSON = common.RESULTS_DIR / "all.json"
 DEFAULT_MARKDOWN = common.RESULTS_DIR / "summary.md"
@@ -172,6 +174,7 @@ TABLE_BUILDERS = {
     "huffman": huffman_tables,
     "coders": coders_tables,
     "counting": counting_tables,
+    "models": lambda results: results["tables"],
 }
 
 
