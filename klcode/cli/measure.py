@@ -8,9 +8,11 @@ from ..analysis.measure import measure, measure_samples
 from ..models.distribution import load_distribution
 from ..render.documents import measurement_document
 from .common import (
+    bootstrap_settings,
     coder_options,
     coder_specs,
     emit,
+    estimator_options,
     output_options,
     policy_options,
     unseen_policy,
@@ -28,10 +30,12 @@ from .common import (
 @click.option("--codes", is_flag=True, help="Also show the code tables (codeword of every symbol under both codes).")
 @coder_options
 @policy_options
+@estimator_options
 @output_options
 def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, codes: bool, coder_names: str, block: int,
                 max_length: int | None, unseen: str, alpha: float, escape_probability: float | None, no_verify: bool,
-                fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
+                estimator: str, ci: float | None, bootstrap: int | None, resample: str, interval_method: str,
+                bootstrap_seed: int, fmt: str, as_json: bool, output: str | None, unit: str, quiet: bool) -> None:
     """Code p with Huffman codes built from p and from q: formulas beside code lengths.
 
     Without --samples the code columns are exact expected lengths Σ p(x)·l(x);
@@ -45,6 +49,7 @@ def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, codes:
     """
     policy = unseen_policy(unseen, alpha, escape_probability)
     coders = coder_specs(coder_names, block, max_length)
+    settings = bootstrap_settings(ci, bootstrap, resample, interval_method, bootstrap_seed)
     p, q = load_distribution(p_path), load_distribution(q_path)
     if samples is None:
         m = measure(p, q, policy=policy, verify=not no_verify, coders=coders)
@@ -52,4 +57,12 @@ def measure_cmd(p_path: str, q_path: str, samples: int | None, seed: int, codes:
         m = measure_samples(p, q, samples, seed, policy=policy, verify=not no_verify, coders=coders)
     title = f"klcode measure  p = {p_path}, q = {q_path}  ({m.alphabet_size} symbols)"
     document = measurement_document(m, title, {"command": "measure", "p": p_path, "q": q_path}, unit, codes)
+    if estimator != "plugin" or settings is not None:
+        from ..analysis.uncertainty import measure_statistics
+        from ..render.statistics import with_measurement_statistics
+
+        stats = measure_statistics(p, q, samples=samples, seed=seed, estimator=estimator, bootstrap=settings,
+                                   code_lengths=m.p_code_lengths_bits)
+        source = f"the {samples:,} samples drawn from p (seed {seed})" if samples else f"the counts of p ({p_path})"
+        document = with_measurement_statistics(document, m, stats, unit, source)
     emit(document, fmt, as_json, output, quiet)
