@@ -44,7 +44,7 @@ from ..info.intervals import (
     choose_side,
 )
 from ..info.measures import js_divergence, kl_kernel
-from ..models.distribution import Distribution
+from ..models.distribution import Distribution, align
 from ..text.counts import count_tokens
 from ..text.inputs import Corpus
 from ..text.tokenize import TokenizerSpec, symbol_label
@@ -155,14 +155,18 @@ def _effective_kl(symbols: tuple, policy: UnseenPolicy, kl_name: str, forward: b
 
 
 def distribution_statistics(p_counts: np.ndarray, q: Distribution, *, estimator: str = "plugin",
-                            bootstrap: BootstrapSettings | None = None) -> ComparisonStatistics:
+                            bootstrap: BootstrapSettings | None = None,
+                            code_lengths: np.ndarray | None = None) -> ComparisonStatistics:
     """Estimates (and intervals) of a sample of p (counts aligned with q) against q.
 
     When q has counts it is a second sample (both sides corrected and
     resampled).  When q is given by probabilities it is a fixed model: the KL
     estimators correct p's side alone, the reverse KL and JS are the plug-in
     values (there is no sample of q to correct), and the bootstrap resamples p
-    alone, for H(p), H(p,q), KL(p‖q) and p's code.
+    alone, for H(p), H(p,q), KL(p‖q) and p's code.  With ``code_lengths`` (a
+    fixed code of p, as ``measure`` builds it from p itself) the code's interval
+    is that of Σ c*·l / N* for that code ("code_fixed"), else of the Huffman
+    code rebuilt from each replicate ("code").
     """
     n = np.asarray(p_counts, dtype=np.int64)
     size = n.size
@@ -184,7 +188,36 @@ def distribution_statistics(p_counts: np.ndarray, q: Distribution, *, estimator:
     if bootstrap is not None:
         if bootstrap.resample == "documents":
             raise DataError("resampling documents needs corpora of several files; a distribution has no documents")
+        custom = {}
+        if code_lengths is not None:
+            lengths = np.asarray(code_lengths, dtype=np.int64)
+            quantities = tuple(name for name in quantities if name != "code")
+            custom["code_fixed"] = ("L_p measured (p's code, fixed)", lambda c, _m: float(c @ lengths) / int(c.sum()))
         intervals = bootstrap_intervals(TokenSide(n), side_q, quantities=quantities, estimator=estimator,
                                         level=bootstrap.level, replicates=bootstrap.replicates, seed=bootstrap.seed,
-                                        method=bootstrap.method, alphabet_size=size)
+                                        method=bootstrap.method, alphabet_size=size, custom=custom)
     return ComparisonStatistics(estimates, intervals, None, size, f"K = {size:,} symbols of the alphabet")
+
+
+def measure_statistics(p: Distribution, q: Distribution, *, samples: int | None = None, seed: int = 0,
+                       estimator: str = "plugin", bootstrap: BootstrapSettings | None = None,
+                       code_lengths: np.ndarray | None = None) -> ComparisonStatistics:
+    """Estimates (and intervals) for ``klcode measure``: from the ``samples`` drawn from p, or from p's counts.
+
+    The sample is the one :func:`~klcode.analysis.measure.measure_samples`
+    encodes (the same seed, the same draw).  p given by probabilities and no
+    samples: there is nothing to estimate from (a DataError says so).
+    """
+    p_aligned, q_aligned = align(p, q)
+    if samples is not None:
+        stream = p.sample(samples, np.random.default_rng(seed))
+        counts = np.bincount(stream, minlength=p_aligned.size).astype(np.int64)
+    elif p_aligned.counts is not None:
+        counts = p_aligned.counts
+    else:
+        raise DataError("estimators and intervals need a sample of p: give p as counts ({\"counts\": {...}}) "
+                        "or draw one with --samples N")
+    if code_lengths is not None:
+        code_lengths = np.asarray(code_lengths, dtype=np.int64)[: counts.size]
+    return distribution_statistics(counts, q_aligned, estimator=estimator, bootstrap=bootstrap,
+                                   code_lengths=code_lengths)

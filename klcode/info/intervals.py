@@ -277,9 +277,9 @@ class BootstrapIntervals:
     @property
     def description(self) -> str:
         """One line: "95 % bca bootstrap, 1000 replicates (seed 0) over 12 documents of p and 40,000 tokens of q"."""
+        q_part = "q fixed" if self.units_q == 0 else f"{self.units_q:,} {self.resampled_q} of q"
         return (f"{self.level:.0%} {self.method} bootstrap, {self.replicates:,} replicates (seed {self.seed}) of the "
-                f"{self.estimator} estimates, over {self.units_p:,} {self.resampled_p} of p and "
-                f"{self.units_q:,} {self.resampled_q} of q")
+                f"{self.estimator} estimates, over {self.units_p:,} {self.resampled_p} of p and {q_part}")
 
     def get(self, quantity: str) -> Interval | None:
         return next((i for i in self.intervals if i.quantity == quantity), None)

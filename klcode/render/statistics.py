@@ -195,7 +195,7 @@ def with_measurement_statistics(document: Document, m: Measurement, stats: Compa
          m.measured_excess_bits_per_token),
         ("KL(q‖p)", e.plugin_kl_reverse_bits_per_token, e.kl_reverse_bits_per_token, "kl_reverse", None),
         ("JS(p,q)", e.plugin_js_bits_per_token, e.js_bits_per_token, "js", None),
-        ("L_p: p's Huffman code", None, None, "code",
+        ("L_p: p's Huffman code", None, None, "code_fixed",
          m.p_code.measured_bits_per_token if sampled else m.p_code.expected_bits_per_token),
     ]
     tables = list(document.tables)
