@@ -134,3 +134,36 @@ def test_every_command_checks_its_outputs_first(capsys, tmp_path, command):
     code, out, err = run(capsys, *args)
     assert (code, out, err) == (1, "", f"klcode: error: cannot write {output!r}: No such file or directory\n")
 
+
+
+# ------------------------------------------------------------------------------------------------ wording
+@pytest.mark.parametrize("text,message", [
+    ('{"a": 1, "b": 2, "a": 3}', "the key 'a' appears twice in one object (JSON readers keep only the last; remove one)"),
+    ('{"counts": {"a": 1, "a": 2}}', "the key 'a' appears twice in one object"),
+    ('{"counts": {"a": 1}, "probabilities": {"a": 1.0}}',
+     'an explicit distribution is one object {"counts": {...}} or {"probabilities": {...}}, nothing beside it '
+     "(got the keys 'counts', 'probabilities')"),
+])
+def test_distribution_files_with_two_readings_are_refused(capsys, tmp_path, text, message):
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    code, out, err = run(capsys, "measure", "--p", str(path), "--q", str(path))
+    assert code == 1 and out == "" and err.startswith(f"klcode: error: {str(path)!r}: {message}")
+    assert err.count("\n") == 1
+
+
+def test_symbols_named_counts_are_still_symbols(capsys, tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"counts": 3, "probabilities": 1}')
+    code, out, err = run(capsys, "measure", "--p", str(path), "--q", str(path), "--json")
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize("command", [("converge", "--p", "gauss:0,1", "--q", "uniform:2"),
+                                     ("demo", "binomial", "--p", "gauss:0,1")])
+def test_an_unknown_family_is_named_as_such(capsys, command):
+    code, out, err = run(capsys, *command)
+    assert code == 1 and out == ""
+    assert err.endswith("'gauss:0,1' is not a file, and 'gauss' is not a known family "
+                        "(bernoulli:P, binomial:N,P, uniform:N)\n")
+    assert "no such file" not in err

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -295,9 +296,13 @@ def load_distribution(path: str | PathLike) -> Distribution:
     """
     data = read_bytes(path)
     try:
-        document = json.loads(data.decode("utf-8"))
+        document = json.loads(data.decode("utf-8"), object_pairs_hook=_object_without_repeated_keys)
     except UnicodeDecodeError as error:
         raise InputError(f"{str(path)!r} is not UTF-8 JSON (bad byte at offset {error.start})") from None
+    except _RepeatedKey as error:
+        raise DistributionError(
+            f"{str(path)!r}: the key {error.args[0]!r} appears twice in one object (JSON readers keep only the "
+            f"last; remove one)") from None
     except json.JSONDecodeError as error:
         raise InputError(
             f"{str(path)!r} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
@@ -317,6 +322,12 @@ def distribution_from_json(document: object) -> Distribution:
     True
     """
     kind = None
+    explicit = isinstance(document, dict) and any(isinstance(document.get(k), dict) for k in ("counts", "probabilities"))
+    if explicit and len(document) > 1:
+        keys = ", ".join(repr(key) for key in document)
+        raise DistributionError(
+            f'an explicit distribution is one object {{"counts": {{...}}}} or {{"probabilities": {{...}}}}, '
+            f"nothing beside it (got the keys {keys})")
     if (
         isinstance(document, dict)
         and len(document) == 1
@@ -338,6 +349,22 @@ def distribution_from_json(document: object) -> Distribution:
     if kind == "counts":
         return Distribution.from_counts(document)
     return Distribution.from_probabilities(document)
+
+
+class _RepeatedKey(ValueError):
+    """A key seen twice in one JSON object (its argument)."""
+
+
+def _object_without_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
+    """The JSON object of ``pairs``, or :class:`_RepeatedKey` naming a key that occurs twice."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return document
 
 
 def _as_float_array(values: object, what: str) -> np.ndarray:
@@ -375,6 +402,9 @@ def parse_distribution(text: str) -> Distribution:
     """
     family, colon, parameters = text.partition(":")
     if not colon or family not in FAMILY_SPECS:
+        if colon and family.isidentifier() and not os.path.exists(text):
+            families = ", ".join(FAMILY_SPECS.values())
+            raise DistributionError(f"{text!r} is not a file, and {family!r} is not a known family ({families})")
         return load_distribution(text)
     values = [v.strip() for v in parameters.split(",")] if parameters else []
     try:
