@@ -77,7 +77,7 @@ def nsb_alphabet_size(spec: TokenizerSpec | None, observed: int) -> tuple[int, s
     if spec is not None and spec.kind == "bytes":
         k = 256 ** spec.ngram
         return max(k, observed), f"K = {k:,} possible byte {'values' if spec.ngram == 1 else f'{spec.ngram}-grams'}"
-    return observed, f"K = {observed:,} types observed in the corpora (types never seen are not in the prior)"
+    return observed, f"K = {observed:,} types observed (types never seen are not in the prior)"
 
 
 def corpus_documents(corpus: Corpus, index: Mapping[Hashable, int], size: int) -> np.ndarray | None:
@@ -221,3 +221,27 @@ def measure_statistics(p: Distribution, q: Distribution, *, samples: int | None 
         code_lengths = np.asarray(code_lengths, dtype=np.int64)[: counts.size]
     return distribution_statistics(counts, q_aligned, estimator=estimator, bootstrap=bootstrap,
                                    code_lengths=code_lengths)
+
+
+def corpus_entropy_statistics(corpus: Corpus, *, estimator: str = "plugin",
+                              bootstrap: BootstrapSettings | None = None) -> ComparisonStatistics:
+    """H of one corpus by ``estimator`` beside the plug-in, with intervals of H and of its own Huffman code.
+
+    The KL and JS fields of the estimates are NaN (there is no second corpus).
+    A corpus of several files (a directory) is resampled by its files when
+    ``bootstrap.resample`` says so (auto: from 5 files on).
+    """
+    counts = corpus.require_tokens().counts
+    n = np.asarray(counts.counts, dtype=np.int64)
+    k, note = nsb_alphabet_size(counts.spec, counts.types)
+    h, plugin = estimate_entropy(n, estimator, alphabet_size=k), entropy_plugin(n)
+    nan = float("nan")
+    estimates = Estimates(estimator, kl_estimator_for(estimator), ESTIMATOR_FORMULAS[estimator], k, h, nan, nan, nan,
+                          nan, plugin, nan, nan, nan, nan)
+    intervals = None
+    if bootstrap is not None:
+        side = _side(n, corpus, counts.index(), counts.types, bootstrap.resample)
+        intervals = bootstrap_intervals(side, FixedSide(n / n.sum()), quantities=("entropy", "code"),
+                                        estimator=estimator, level=bootstrap.level, replicates=bootstrap.replicates,
+                                        seed=bootstrap.seed, method=bootstrap.method, alphabet_size=k)
+    return ComparisonStatistics(estimates, intervals, None, k, note)

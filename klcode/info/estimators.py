@@ -287,11 +287,11 @@ def entropy_nsb(counts: np.ndarray, alphabet_size: int | None = None, base: floa
         raise DataError(f"alphabet size must be at least the number of counts (got {k} < {n.size})")
     if k == 1:
         return 0.0
-    grid = np.linspace(math.log(1e-8), math.log(1e6), 1601)
+    grid = np.linspace(math.log(1e-8), math.log(1e6), 401)
     log_w = _nsb_log_weights(n, k, grid)
     keep = np.flatnonzero(log_w > log_w.max() - 40)
     lo, hi = grid[max(keep[0] - 1, 0)], grid[min(keep[-1] + 1, grid.size - 1)]
-    grid = np.linspace(lo, hi, 2001)
+    grid = np.linspace(lo, hi, 801)
     log_w = _nsb_log_weights(n, k, grid)
     weights = np.exp(log_w - log_w.max())
     means = _posterior_mean_entropy(n, k, np.exp(grid))
