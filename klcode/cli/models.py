@@ -122,7 +122,7 @@ def models(base_spec: str, test_spec: str, text: str | None, tokens_file: str | 
     with progress_bar("models", lambda: base.positions * passes, quiet, unit="positions") as progress:
         result = compare_models(base, test, top_k=top_k, verify=not no_verify, top=top, context=context_width,
                                 progress=progress)
-    extra = {"command": "models", "base": base_spec, "test": test_spec, "text": text,
+    extra = {"command": "models", "base_spec": base_spec, "test_spec": test_spec, "text": text,
              "base_description": base.describe(), "test_description": test.describe()}
     document = model_comparison_document(result, unit=unit, spellings=base.spellings or test.spellings, extra=extra)
     if plot is not None:

@@ -271,13 +271,17 @@ class ArraySource(PositionSource):
 
     def _locations(self) -> dict[str, _ArrayLocation]:
         with open(self.path, "rb") as file:
-            magic = file.read(8)
+            magic = file.read(9)
         if magic.startswith(_NPY_MAGIC):
             return {"logits": _npy_location(self.path)}
         if magic.startswith(b"PK"):
             return _npz_locations(self.path)
-        if self.path.endswith(".safetensors") or (len(magic) == 8 and magic[7] == 0):
+        if self.path.endswith(".safetensors") or magic[8:9] == b"{":
             return _safetensors_locations(self.path)
+        if magic.startswith(b"GGUF"):
+            raise InputError(f"{self.path!r} is a GGUF model, not its outputs: run llama-perplexity "
+                             f"--kl-divergence-base FILE with it and give FILE")
+        magic = magic[:8]
         raise InputError(f"{self.path!r} is neither .npy, .npz, .safetensors nor a llama.cpp KL base file "
                          f"(it starts with {magic!r})")
 
