@@ -245,3 +245,39 @@ def corpus_entropy_statistics(corpus: Corpus, *, estimator: str = "plugin",
                                         estimator=estimator, level=bootstrap.level, replicates=bootstrap.replicates,
                                         seed=bootstrap.seed, method=bootstrap.method, alphabet_size=k)
     return ComparisonStatistics(estimates, intervals, None, k, note)
+
+
+@dataclass(frozen=True)
+class MatrixEstimates:
+    """KL(row‖column) of every ordered pair by an estimator, and KL(row‖column') to the column's code model."""
+
+    estimator: str
+    kl_estimator: str
+    formula: str
+    kl_bits_per_token: tuple[tuple[float, ...], ...]
+    effective_kl_bits_per_token: tuple[tuple[float, ...], ...]
+
+
+def matrix_estimates(corpora: list[Corpus], *, estimator: str = "plugin",
+                     policy: UnseenPolicy = UnseenPolicy()) -> MatrixEstimates:
+    """Every ordered pair (i, j): KL̂(i‖j) by the KL estimator of ``estimator``, and KL̂(i‖j') with j' fixed.
+
+    >>> from klcode.text.counts import Counts
+    >>> c = [Corpus(x, Counts.from_mapping(TokenizerSpec("chars"), m), None) for x, m in
+    ...      (("a", {"x": 30, "y": 10}), ("b", {"x": 20, "y": 20}))]
+    >>> [round(v, 4) for v in matrix_estimates(c, estimator="miller-madow").kl_bits_per_token[0]]
+    [0.0, 0.1527]
+    """
+    kl_name = kl_estimator_for(estimator)
+    n = len(corpora)
+    kl, effective = np.zeros((n, n)), np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            p, q, _ = shared_distributions(corpora[i], corpora[j])
+            kl[i, j] = estimate_kl(p.counts, q.counts, kl_name)
+            model = effective_model(p, q, policy, p.counts, build_code=False)
+            effective[i, j] = estimate_kl(p.counts, model.probabilities, kl_name)
+    as_tuples = lambda m: tuple(tuple(float(v) for v in row) for row in m)  # noqa: E731
+    return MatrixEstimates(estimator, kl_name, ESTIMATOR_FORMULAS[estimator], as_tuples(kl), as_tuples(effective))

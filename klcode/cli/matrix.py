@@ -10,6 +10,7 @@ from ..render.documents import matrix_document
 from .common import (
     corpus_paths,
     emit,
+    estimator_choice,
     load_corpora_with_progress,
     output_options,
     output_path,
@@ -30,10 +31,11 @@ from .rate import matrix_rates, rate_options
               help="Draw the JS matrix as a heatmap ordered by hierarchical clustering (needs matplotlib).")
 @click.option("--full/--summary", default=None, help="Show the full matrices in the table (default: when ≤ 12 corpora).")
 @rate_options
+@estimator_choice
 @output_options
 def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lower: bool, ngram: int, regex: str | None,
            unseen: str, alpha: float, escape_probability: float | None, no_verify: bool, plot: str | None,
-           full: bool | None, model_text: str | None, train_fraction: float, fmt: str, as_json: bool,
+           full: bool | None, model_text: str | None, train_fraction: float, estimator: str, fmt: str, as_json: bool,
            output: str | None, unit: str, quiet: bool) -> None:
     """Every corpus against every other: directed KL, measured Huffman excess, JS, nearest neighbours.
 
@@ -60,6 +62,12 @@ def matrix(paths: tuple[str, ...], tokens: str, encoding: str, errors: str, lowe
         _plot_matrix(result, plot, unit)
     extra: dict[str, Any] = {"command": "matrix", "paths": list(paths), "tokenizer_settings": spec.to_dict(), "plot": plot}
     document = matrix_document(result, unit, full, extra)
+    if estimator != "plugin":
+        from ..analysis.uncertainty import matrix_estimates
+        from ..render.statistics import with_matrix_estimates
+
+        document = with_matrix_estimates(document, result.labels, matrix_estimates(corpora, estimator=estimator,
+                                                                                   policy=policy), unit, full)
     if model_text is not None:
         document = matrix_rates(document, [group[0] for group in groups], tokens, model_text, encoding, errors, lower,
                                 ngram, regex, train_fraction, not no_verify, full, unit, quiet)

@@ -18,7 +18,7 @@ from typing import Any
 from ..analysis.compare import Comparison
 from ..analysis.keyness import Keyness, KeynessRow
 from ..analysis.measure import Measurement
-from ..analysis.uncertainty import ComparisonStatistics
+from ..analysis.uncertainty import ComparisonStatistics, MatrixEstimates
 from ..info.intervals import BootstrapIntervals
 from .documents import Document, Table, _fmt, _number, jsonable, unit_factor
 
@@ -246,15 +246,23 @@ def with_entropy_statistics(document: Document, labels: Sequence[str], stats: Se
 
 
 # ---------------------------------------------------------------------- matrix
-def with_matrix_estimates(document: Document, labels: Sequence[str], kl: Sequence[Sequence[float]], estimator: str,
-                          formula: str, unit: str) -> Document:
-    """matrix's document with the KL(row‖column) matrix by ``estimator`` beside the plug-in matrices."""
+def with_matrix_estimates(document: Document, labels: Sequence[str], estimates: MatrixEstimates, unit: str,
+                          full: bool | None = None) -> Document:
+    """matrix's document with KL(row‖column) and KL(row‖column') by the estimator (tables when ≤ 12 corpora or ``full``)."""
     f = unit_factor(unit)
     n = len(labels)
-    cells = tuple((labels[i],) + tuple("·" if i == j else _fmt(kl[i][j] * f, 4) for j in range(n)) for i in range(n))
-    table = Table(f"KL(row‖column) by {estimator} [{unit} per token]", ("",) + tuple(labels), cells)
-    pairs = [{"a": labels[i], "b": labels[j], f"kl_{unit}_per_token": _number(kl[i][j] * f)}
+    tables = list(document.tables)
+    if full or (full is None and n <= 12):
+        for name, matrix in (("KL(row‖column)", estimates.kl_bits_per_token),
+                             ("KL(row‖column') to the column's code model", estimates.effective_kl_bits_per_token)):
+            cells = tuple((labels[i],) + tuple("·" if i == j else _fmt(matrix[i][j] * f, 4) for j in range(n))
+                          for i in range(n))
+            tables.append(Table(f"{name} by {estimates.kl_estimator} [{unit} per token]", ("",) + tuple(labels), cells))
+    pairs = [{"a": labels[i], "b": labels[j], f"kl_{unit}_per_token": _number(estimates.kl_bits_per_token[i][j] * f),
+              f"effective_kl_{unit}_per_token": _number(estimates.effective_kl_bits_per_token[i][j] * f)}
              for i in range(n) for j in range(n) if i != j]
-    data = {**document.data, "estimates": {"estimator": estimator, "formula": formula, "pairs": pairs}}
-    notes = list(document.notes) + [f"estimator: {formula}"]
-    return dataclasses.replace(document, tables=document.tables + (table,), notes=tuple(notes), data=data)
+    data = {**document.data, "estimates": {"estimator": estimates.estimator, "kl_estimator": estimates.kl_estimator,
+                                           "formula": estimates.formula, "pairs": pairs}}
+    notes = list(document.notes) + [f"estimator: {estimates.formula}; KL to the column's code model takes that model "
+                                    "as fixed (p's side corrected only)"]
+    return dataclasses.replace(document, tables=tuple(tables), notes=tuple(notes), data=data)
