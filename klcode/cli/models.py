@@ -19,7 +19,9 @@ A model (BASE or TEST) is one of:
                         klcode's PPM model over the bytes of --text, trained on CORPUS first
   quant:B[:MODEL]       MODEL (default: BASE) with its log-probabilities stored in B bits
                         as llama.cpp stores them in 16 (1 <= B <= 16)
-  hf:DIR                a local causal LM (transformers) run over --text (pip install 'klcode[llm]')
+  hf:DIR                a local causal LM (transformers) run over --text (a text file, or
+                        FILE.npy of token ids); pip install 'klcode[llm]'
+  hf-int8:DIR           the same with its Linear layers dynamically quantized to int8 (CPU)
 """
 
 
@@ -64,12 +66,13 @@ def open_source(spec: str, *, text: str | None, base=None, tokens_file: str | No
             train, train_label = (_read_text_ids(corpus),), os.path.basename(corpus)
         return sources.ContextModelSource(model, _read_text_ids(text), train=train, train_label=train_label,
                                           text_label=text)
-    if spec.startswith("hf:"):
+    if spec.startswith(("hf:", "hf-int8:")):
         if text is None:
-            raise click.UsageError(f"model {spec!r} runs over a text: give --text FILE")
+            raise click.UsageError(f"model {spec!r} runs over a text: give --text FILE (or FILE.npy of token ids)")
         from ..models.hf import HFSource
 
-        return HFSource(spec[3:], text, batch=batch, device=device, quiet=quiet)
+        kind, _, directory = spec.partition(":")
+        return HFSource(directory, text, batch=batch, device=device, quantize_int8=kind == "hf-int8", quiet=quiet)
     if not os.path.exists(spec):
         raise InputError(f"no such file: {spec!r} (a model is a file, ppm[...], quant:B[:MODEL] or hf:DIR)")
     return sources.open_file_source(spec, tokens=tokens_file)
