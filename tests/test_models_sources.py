@@ -127,8 +127,13 @@ def write_safetensors(path, tensors):
              np.dtype("<i4"): "I32"}
     header, blobs, offset = {"__metadata__": {"by": "test"}}, [], 0
     for name, array in tensors.items():
-        blob = np.ascontiguousarray(array).tobytes()
-        header[name] = {"dtype": names[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        if isinstance(array, tuple):  # ("BF16", float32 array): the top 16 bits of each float32
+            kind, values = array
+            blob = (np.ascontiguousarray(values, dtype="<f4").view("<u4") >> 16).astype("<u2").tobytes()
+            shape = values.shape
+        else:
+            kind, blob, shape = names[array.dtype], np.ascontiguousarray(array).tobytes(), array.shape
+        header[name] = {"dtype": kind, "shape": list(shape), "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
         offset += len(blob)
     text = json.dumps(header).encode()
@@ -136,7 +141,8 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
-@pytest.mark.parametrize("kind", ["npy", "npz-stored", "npz-deflated", "safetensors", "safetensors-f16"])
+@pytest.mark.parametrize("kind", ["npy", "npz-stored", "npz-deflated", "safetensors", "safetensors-f16",
+                                  "safetensors-bf16"])
 def test_array_files_read_back_in_blocks(tmp_path, kind):
     rng = np.random.default_rng(2)
     logits, stream = _arrays(rng, dtype=np.float64 if kind == "npz-stored" else np.float32)
@@ -152,9 +158,13 @@ def test_array_files_read_back_in_blocks(tmp_path, kind):
         assert method == (zipfile.ZIP_DEFLATED if kind == "npz-deflated" else zipfile.ZIP_STORED)
     else:
         path = tmp_path / "m.safetensors"
-        if kind.endswith("f16"):
+        if kind.endswith("-f16"):
             logits = logits.astype(np.float16)
-        write_safetensors(path, {"tokens": stream.astype("<i4"), "logits": logits})
+        if kind.endswith("bf16"):
+            logits = ((logits.view("<u4") >> 16) << 16).view("<f4")  # exactly representable in bfloat16
+            write_safetensors(path, {"tokens": stream.astype("<i4"), "logits": ("BF16", logits)})
+        else:
+            write_safetensors(path, {"tokens": stream.astype("<i4"), "logits": logits})
     source = open_file_source(str(path))
     assert isinstance(source, ArraySource)
     assert source.vocab_size == 7 and source.positions == 11
