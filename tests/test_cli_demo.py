@@ -7,7 +7,7 @@ import pytest
 from klcode.cli import main
 from klcode.demos import load_all
 
-NAMES = ["coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite"]
+NAMES = ["coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite", "estimators"]
 
 
 def run(capsys, *args):
@@ -54,10 +54,10 @@ def test_coin_parameters(capsys):
 @pytest.mark.parametrize(
     "args, code, message",
     [
-        (["demo"], 2, "klcode: usage error: name a demo (coin, binomial, worms, recoding, gaussians, cross-entropy, infinite) "
-                      "or give --list (see 'klcode demo --help')"),
+        (["demo"], 2, "klcode: usage error: name a demo (coin, binomial, worms, recoding, gaussians, cross-entropy, "
+                      "infinite, estimators) or give --list (see 'klcode demo --help')"),
         (["demo", "dice"], 2, "klcode: usage error: unknown demo 'dice' (choose from coin, binomial, worms, recoding, "
-                              "gaussians, cross-entropy, infinite) (see 'klcode demo --help')"),
+                              "gaussians, cross-entropy, infinite, estimators) (see 'klcode demo --help')"),
         (["demo", "coin", "--plot", "x.gif"], 2, "klcode: usage error: --plot file must end in .png or .svg (got 'x.gif') "
                                                  "(see 'klcode demo --help')"),
         (["demo", "coin", "--seed", "-1"], 1, "klcode: error: --seed must be >= 0 (got -1)"),

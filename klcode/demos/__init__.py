@@ -21,9 +21,9 @@ def register(demo: Demo) -> Demo:
 
 def load_all() -> dict[str, Demo]:
     """Import every demo module (each registers itself) and return :data:`DEMOS` in lesson order."""
-    from . import binomial, coin, crossentropy, gaussians, infinite, recoding, worms  # noqa: F401
+    from . import binomial, coin, crossentropy, estimators, gaussians, infinite, recoding, worms  # noqa: F401
 
-    order = ("coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite")
+    order = ("coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite", "estimators")
     return {name: DEMOS[name] for name in order if name in DEMOS}
 
 

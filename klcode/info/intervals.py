@@ -248,7 +248,15 @@ def _statistic(quantity: str, estimator: str, alphabet_size: int | None) -> Call
 # --------------------------------------------------------------- the record
 @dataclass(frozen=True)
 class Interval:
-    """A confidence interval [low, high] for one quantity, around its estimate (bits per token)."""
+    """A confidence interval [low, high] for one quantity, around its estimate (bits per token).
+
+    ``reliable`` is False when the estimate lies outside the central ``level``
+    band of its own replicates (fewer than α/2 of them on one side): the
+    bootstrap distribution does not describe the estimator there (too few
+    tokens for the types, or a boundary such as KL = 0), and no interval
+    method repairs that.  The interval is then the percentile one (BCa's z₀
+    would put both ends on one extreme replicate).
+    """
 
     quantity: str
     name: str
@@ -257,6 +265,7 @@ class Interval:
     high_bits_per_token: float
     standard_error_bits_per_token: float
     infinite_replicates: int
+    reliable: bool = True
 
 
 @dataclass(frozen=True)
@@ -464,7 +473,9 @@ def _interval(name: str, label: str, estimate: float, values: np.ndarray, level:
         return Interval(name, label, estimate, math.nan, math.inf if infinite else math.nan, math.nan, infinite)
     # infinite replicates sit above every finite one: keep them in the ranks
     ranked = np.concatenate([np.sort(finite), np.full(infinite, np.inf)])
-    if method == "percentile":
+    share_below = float(np.count_nonzero(ranked < estimate) + 0.5 * np.count_nonzero(ranked == estimate)) / ranked.size
+    reliable = (1 - level) / 2 <= share_below <= 1 - (1 - level) / 2
+    if method == "percentile" or not reliable:  # BCa's z₀ would push both ends to one extreme replicate
         low, high = percentile_interval(ranked, level)
     else:
         influence = []
@@ -473,4 +484,4 @@ def _interval(name: str, label: str, estimate: float, values: np.ndarray, level:
         if _ONE_SIDED.get(name, "q") == "q" and not isinstance(q, FixedSide):
             influence.append(_influence(name, q, n, m, statistic, False))
         low, high = bca_interval(ranked, estimate, acceleration(influence), level)
-    return Interval(name, label, estimate, low, high, float(np.std(finite, ddof=1)), infinite)
+    return Interval(name, label, estimate, low, high, float(np.std(finite, ddof=1)), infinite, reliable)

@@ -34,7 +34,8 @@ def _ci_cell(intervals: BootstrapIntervals | None, quantity: str | None, f: floa
         return "", None, None
     if math.isnan(i.low_bits_per_token):
         return f"n/a ({i.infinite_replicates} replicates ∞)", None, None
-    return f"[{_fmt(i.low_bits_per_token * f)}, {_fmt(i.high_bits_per_token * f)}]", i.low_bits_per_token * f, \
+    mark = "" if i.reliable else " ?"
+    return f"[{_fmt(i.low_bits_per_token * f)}, {_fmt(i.high_bits_per_token * f)}]{mark}", i.low_bits_per_token * f, \
         i.high_bits_per_token * f
 
 
@@ -74,6 +75,10 @@ def statistics_notes(stats: ComparisonStatistics, names: tuple[str, str] = ("p",
         text = stats.intervals.description.replace(" of p", f" of {names[0]}").replace(" of q", f" of {names[1]}")
         notes.append(f"intervals: {text}; replicates whose KL is ∞ (a resampled model lacks a type) are counted, "
                      "and no interval is given when they exceed α/2")
+        if any(not i.reliable for i in stats.intervals.intervals):
+            notes.append("intervals marked ? are unreliable: the estimate lies outside the central band of its own "
+                         "bootstrap replicates (too few tokens for the types, or a boundary such as KL = 0); they are shown as "
+                         "percentile intervals")
     return notes
 
 
