@@ -24,7 +24,7 @@ from . import arithmetic as ac
 BLOCK = 1 << 16  # bytes per kernel call: the output buffer holds one block's worst case
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)  # never allocates: no reference counting of its arrays (see arithmetic)
 def cm_kernel(mode: int, learn: bool, data: np.ndarray, start: int, stop: int, coder: np.ndarray, out: np.ndarray,
               hashed: np.ndarray, direct: np.ndarray, maps: np.ndarray, apm: np.ndarray, weights: np.ndarray,
               history: np.ndarray, index: np.ndarray, recent: np.ndarray, regs: np.ndarray, orders: np.ndarray,

@@ -5,7 +5,7 @@ byte is coded as 8 binary decisions, most significant bit first; the
 *partial byte* ``c0`` (1 followed by the bits seen so far) is part of every
 context.  For each bit:
 
-1. **Inputs.**  Each context (order 0 and 1 directly indexed; orders 2, 3,
+1. **Inputs.**  Each context (order 1 directly indexed; orders 2, 3,
    4, 6 (up to ``order``) and the current word, and the current word with
    the previous one, hashed) points at a *bit history*: a state byte
    holding the counts (n0, n1) of the zeros and ones seen in that context
@@ -23,7 +23,7 @@ context.  For each bit:
    bits of the previous byte; trained online to minimise the coding cost:
    w_i += η · stretch(p_i) · (bit − p).
 3. **APM / SSE.**  Two adaptive probability maps refine p given the order-0
-   (partial byte) and the order-1 context, interpolating between 33 bins of
+   (partial byte) and the order-1 context, interpolating between 24 bins of
    stretch(p); each output is averaged 1:3 with its input.
 
 The final probability is handed to the range coder as ``p1 = P(bit = 1)`` in
@@ -62,6 +62,10 @@ def _squash_table() -> np.ndarray:
 
 #: squash(d) for d = −2047..2047 (index d + 2047): the 12-bit probability of stretch value d.
 SQUASH = _squash_table()
+
+
+def _squash_py(d: int) -> int:
+    return int(SQUASH[min(max(d, -2047), 2047) + 2047])
 
 
 def _stretch_table() -> np.ndarray:
@@ -113,13 +117,13 @@ COST_BITS = np.concatenate(([0.0], -np.log2(np.arange(1, 65537, dtype=np.float64
 
 # ----------------------------------------------------------------------------- layout of the state
 N_HASHED = 6  # orders 2, 3, 4, 6 (order-dependent: see HASHED_ORDERS), word, word pair
-N_INPUTS = 2 + N_HASHED + 1 + 1  # order 0, order 1, hashed, match, bias
+N_INPUTS = 1 + N_HASHED + 1 + 1  # order 0, order 1, hashed, match, bias
 N_MAPS = 2 + N_HASHED  # StateMaps of the bit-history inputs
 MATCH_CONTEXTS = 56 * 256  # match StateMap: (length bucket, expected bit) x previous byte
 MIXER_SETS = 80
-APM_BINS = 33
+APM_BINS = 24
 APM1_CONTEXTS = 256
-APM2_CONTEXTS = 65536
+APM2_CONTEXTS = 16384  # order 1 hashed to 14 bits: c0 ^ (c1 << 6), as lpaq1 (small enough to stay in cache)
 SLOT = 16  # bytes per hash slot: checksum + 15 nodes of a nibble's binary tree
 MAX_MATCH = 62
 RECENT = 64  # ring of the recent bytes of the stream being coded (the match model's side)
@@ -168,7 +172,7 @@ def new_state(order: int, memory_mib: int) -> CMState:
     maps = np.empty(N_MAPS * 256 + MATCH_CONTEXTS, dtype=np.uint32)
     maps[: N_MAPS * 256] = np.tile(STATE_INITIAL, N_MAPS)
     maps[N_MAPS * 256:] = np.uint32(1 << 31)
-    apm_row = np.array([(int(SQUASH[min(max((i - 16) * 128, -2047), 2047) + 2047]) << 20) for i in range(APM_BINS)],
+    apm_row = np.array([(int(_squash_py((i * 4096) // (APM_BINS - 1) - 2048)) << 20) for i in range(APM_BINS)],
                        dtype=np.uint32)
     apm = np.tile(apm_row, APM1_CONTEXTS + APM2_CONTEXTS)
     weights = np.full(MIXER_SETS * N_INPUTS, (1 << 16) // 4, dtype=np.int32)
@@ -195,7 +199,7 @@ def table_memory_bytes(order: int, memory_mib: int) -> int:
 
 
 # ----------------------------------------------------------------------------- small compiled pieces
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _mix32(x: int) -> int:
     """A 32-bit integer hash (xorshift-multiply), products kept below 2^63."""
     x = ((x ^ (x >> 16)) * 0x45D9F3B) & 0xFFFFFFFF
@@ -203,7 +207,7 @@ def _mix32(x: int) -> int:
     return x ^ (x >> 16)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _squash(d: int) -> int:
     if d > 2047:
         d = 2047
@@ -212,7 +216,7 @@ def _squash(d: int) -> int:
     return SQUASH[d + 2047]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _find_slot(hashed: np.ndarray, key: int, learn: bool) -> int:
     """Byte offset of the slot of a 32-bit context key: one of 3 neighbours, replacing the least used on a miss."""
     n_slots = (hashed.shape[0] - SLOT) // SLOT
@@ -236,13 +240,13 @@ def _find_slot(hashed: np.ndarray, key: int, learn: bool) -> int:
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _map_p(maps: np.ndarray, index: int) -> int:
     """The 12-bit probability of a map entry."""
     return np.int64(maps[index]) >> 20
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _map_update(maps: np.ndarray, index: int, bit: int, limit: int) -> None:
     """Move a map entry toward the bit with rate 1 / (n + 1.5), n = times used (capped at limit)."""
     entry = np.int64(maps[index])
@@ -256,7 +260,7 @@ def _map_update(maps: np.ndarray, index: int, bit: int, limit: int) -> None:
     maps[index] = entry & 0xFFFFFFFF
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _apm_p(apm: np.ndarray, regs: np.ndarray, slot: int, pr: int, context: int) -> int:
     """An APM's refinement (16-bit) of the 12-bit probability pr in a context; remembers the bin to update."""
     s = (np.int64(STRETCH[pr]) + 2048) * (APM_BINS - 1)
@@ -267,7 +271,7 @@ def _apm_p(apm: np.ndarray, regs: np.ndarray, slot: int, pr: int, context: int) 
 
 
 # ----------------------------------------------------------------------------- the model: predict and update
-@njit(cache=True)
+@njit(cache=True, _nrt=False, inline="always")
 def next_byte(st_hashed, regs, orders, history, index, recent, byte: int, learn: bool) -> None:
     """After a whole byte: shift the byte histories, hash the contexts, update and extend the match."""
     c4 = ((regs[C4] << 8) | byte) & 0xFFFFFFFF
@@ -326,7 +330,7 @@ def next_byte(st_hashed, regs, orders, history, index, recent, byte: int, learn:
         index[h3] = pos & bmask
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False, inline="always")
 def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> int:
     """P(next bit = 1) in units of 2^-16 (1..65535), leaving in ``regs`` what the update needs."""
     c0 = regs[C0]
@@ -334,9 +338,15 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
     c1 = regs[C4] & 0xFF
     # bit-history inputs: direct order 0 and 1, then the hashed contexts' nodes in their nibble slots
     if bits == 0 or bits == 4:
-        for k in range(N_HASHED):
+        touch = 0
+        n_slots = (hashed.shape[0] - SLOT) // SLOT
+        for k in range(N_HASHED):  # load the slots' lines first, so that their cache misses overlap
             key = regs[HASH + k] if bits == 0 else (regs[HASH + k] ^ (c0 * 0x6F4F2A1)) & 0xFFFFFFFF
-            regs[NODE + k] = _find_slot(hashed, key, learn)
+            regs[NODE + k] = key
+            touch += np.int64(hashed[((key * 0x2F0B4C25 >> 8) & (n_slots - 1)) * SLOT])
+        regs[NODE + N_HASHED] = touch
+        for k in range(N_HASHED):
+            regs[NODE + k] = _find_slot(hashed, regs[NODE + k], learn)
     # position of c0's node inside the nibble tree: 1..15
     if bits < 4:
         nib = c0
@@ -345,7 +355,7 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
     regs[DIRECT] = c0
     regs[DIRECT + 1] = 256 + (c1 << 8 | c0)
     n_in = 0
-    for k in range(2):
+    for k in range(1, 2):
         state = np.int64(direct[regs[DIRECT + k]])
         regs[MAPIDX + k] = k * 256 + state
         regs[INPUT + n_in] = STRETCH[_map_p(maps, k * 256 + state)]
@@ -392,14 +402,12 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
     regs[PMIX] = pr
     # two APM stages, averaged 1:3 with their input
     p16 = pr << 4
-    a1 = _apm_p(apm, regs, A1, pr, c0)
-    p16 = (p16 + 3 * a1) >> 2
     pr12 = p16 >> 4
     if pr12 < 1:
         pr12 = 1
     if pr12 > 4095:
         pr12 = 4095
-    a2 = _apm_p(apm, regs, A2, pr12, APM1_CONTEXTS + (c0 | c1 << 8))
+    a2 = _apm_p(apm, regs, A2, pr12, APM1_CONTEXTS + (c0 ^ (c1 << 6)))
     p16 = (p16 + 3 * a2) >> 2
     if p16 < 1:
         p16 = 1
@@ -409,7 +417,7 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
     return p16
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False, inline="always")
 def update(hashed, direct, maps, apm, weights, regs, bit: int, learn: bool) -> None:
     """Learn from the bit that came (when ``learn``) and advance the partial byte."""
     bits = regs[BITS]
@@ -419,7 +427,7 @@ def update(hashed, direct, maps, apm, weights, regs, bit: int, learn: bool) -> N
             nib = c0
         else:
             nib = (c0 & ((1 << (bits - 4)) - 1)) | (1 << (bits - 4))
-        for k in range(2):
+        for k in range(1, 2):
             i = regs[DIRECT + k]
             direct[i] = NEXT_STATE[2 * np.int64(direct[i]) + bit]
             _map_update(maps, regs[MAPIDX + k], bit, 1023)
@@ -432,7 +440,6 @@ def update(hashed, direct, maps, apm, weights, regs, bit: int, learn: bool) -> N
         mset = regs[MSET]
         for k in range(N_INPUTS):
             weights[mset + k] = weights[mset + k] + ((regs[INPUT + k] * err + 0x8000) >> 16)
-        _map_update(apm, regs[A1], bit, 255)
         _map_update(apm, regs[A2], bit, 255)
     regs[C0] = c0 * 2 + bit
     regs[BITS] = bits + 1
