@@ -9,6 +9,8 @@ that one does not inherit the memory of another:
 * ``bench_coders.py``: every klcode coder;
 * ``bench_counting.py``: counting throughput, peak memory, whole commands.
 * ``bench_models.py``: ``klcode models`` on a generated 2 GB llama.cpp-format pair (throughput, peak RSS).
+* ``bench_coverage.py``: coverage of the bootstrap intervals on simulated data with known KL, and what
+  compare's --estimator, --keyness and --bootstrap cost.
 
 Each script writes its own JSON next to the combined one; the combined JSON
 (``benchmarks/results/all.json``) holds them all under ``benchmarks``, the
@@ -39,6 +41,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:  # python -m benchmarks: import the scripts' common as they do
     sys.path.insert(0, str(BENCH_DIR))
 
+import bench_coverage  # noqa: E402
 import bench_libraries  # noqa: E402
 import common  # noqa: E402
 
@@ -49,6 +52,7 @@ BENCHMARKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "coders": ("bench_coders.py", (), ("--megabytes", "2", "--skip", "lzma,bz2")),
     "counting": ("bench_counting.py", (), ("--megabytes", "2", "--skip-memory")),
     "models": ("bench_models.py", (), ("--gigabytes", "0.2")),
+    "coverage": ("bench_coverage.py", (), ("--runs-per-case", "100", "--replicates", "200")),
 }
 DEFAULT_JSON = common.RESULTS_DIR / "all.json"
 DEFAULT_MARKDOWN = common.RESULTS_DIR / "summary.md"
@@ -175,6 +179,7 @@ TABLE_BUILDERS = {
     "coders": coders_tables,
     "counting": counting_tables,
     "models": lambda results: results["tables"],
+    "coverage": bench_coverage.summary_tables,
 }
 
 
