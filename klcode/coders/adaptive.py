@@ -39,6 +39,7 @@ from ..models.context import ContextModelSpec
 #: kind of model -> the module that codes with it (``encode(spec, ids, ...)``, ``decode(spec, payload, ...)``).
 BACKENDS: dict[str, str] = {
     "cm": "klcode.coders.cm_kernel",
+    "ppm": "klcode.models.ppm",
 }
 
 
