@@ -7,7 +7,8 @@ that one does not inherit the memory of another:
   dahuffman, bitarray, constriction, zlib and lzma on the same byte tokens;
 * ``bench_huffman.py``: klcode's Huffman path against dahuffman's;
 * ``bench_coders.py``: every klcode coder;
-* ``bench_counting.py``: counting throughput, peak memory, whole commands.
+* ``bench_counting.py``: counting throughput, peak memory, whole commands;
+* ``bench_context.py``: the cm context-mixing model against bz2, xz, zstd, zlib and PPMd: bits per byte, speed, memory.
 * ``bench_models.py``: ``klcode models`` on a generated 2 GB llama.cpp-format pair (throughput, peak RSS).
 * ``bench_coverage.py``: coverage of the bootstrap intervals on simulated data with known KL, and what
   compare's --estimator, --keyness and --bootstrap cost.
@@ -41,6 +42,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:  # python -m benchmarks: import the scripts' common as they do
     sys.path.insert(0, str(BENCH_DIR))
 
+import bench_context  # noqa: E402
 import bench_coverage  # noqa: E402
 import bench_libraries  # noqa: E402
 import common  # noqa: E402
@@ -51,6 +53,7 @@ BENCHMARKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "huffman": ("bench_huffman.py", (), ("--megabytes", "2", "--dahuffman-megabytes", "0.2")),
     "coders": ("bench_coders.py", (), ("--megabytes", "2", "--skip", "lzma,bz2")),
     "counting": ("bench_counting.py", (), ("--megabytes", "2", "--skip-memory")),
+    "context": ("bench_context.py", (), ("--quick",)),
     "models": ("bench_models.py", (), ("--gigabytes", "0.2")),
     "coverage": ("bench_coverage.py", (), ("--runs-per-case", "100", "--replicates", "200")),
 }
@@ -178,6 +181,7 @@ TABLE_BUILDERS = {
     "huffman": huffman_tables,
     "coders": coders_tables,
     "counting": counting_tables,
+    "context": bench_context.summary_tables,
     "models": lambda results: results["tables"],
     "coverage": bench_coverage.summary_tables,
 }
