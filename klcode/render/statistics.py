@@ -98,7 +98,8 @@ def keyness_table(title: str, rows: Sequence[KeynessRow], unit: str, k: Keyness)
               f"simple maths (k={k.simple_maths_k:g})", f"KL share [{unit}]")
     cells = tuple(
         (r.symbol + (" *" if r.significant else ""), f"{r.count_a:,}", f"{r.count_b:,}", f"{r.per_million_a:,.1f}",
-         f"{r.per_million_b:,.1f}", f"{r.g2:.2f}", f"{r.p_value:.2g}", f"{r.log_ratio:+.2f}",
+         f"{r.per_million_b:,.1f}", f"{r.g2:.2f}", f"{r.p_value:.2g}" if r.p_value >= 1e-300 else "<1e-300",
+         f"{r.log_ratio:+.2f}",
          "∞" if math.isinf(r.percent_diff) else f"{r.percent_diff:+,.1f}%", f"{r.simple_maths:.3f}",
          _fmt(r.kl_bits_per_token * f))
         for r in rows
@@ -123,8 +124,8 @@ def keyness_notes(k: Keyness) -> list[str]:
         f"keyness: log ratio = log₂ of the ratio of relative frequencies, a zero count taken as {k.log_ratio_zero:g}; "
         f"%DIFF = 100·(f_A − f_B)/f_B per million (∞ when B has none); simple maths = (f_A + k)/(f_B + k), k = "
         f"{k.simple_maths_k:g}; KL share = p_A·log₂(p_A/q'_B); sorted by {k.sort}",
-        f"keyness: Σ of the 2-term G² over all tokens = {k.g2_two_term_total:,.2f} = 2N·[N_A·KL(A‖M) + N_B·KL(B‖M)]/N "
-        f"with M the pooled model ({k.pooled_kl_nats:.6f} nats per token)",
+        f"keyness: Σ of the 2-term G² over all tokens = {k.g2_two_term_total:,.2f} = 2·[N_A·KL(A‖M) + N_B·KL(B‖M)] "
+        f"with M the pooled model (2N × {k.pooled_kl_nats:.6f} nats per token)",
     ]
 
 
