@@ -93,6 +93,23 @@ def test_infinite_replicates_are_counted_and_leave_no_interval_when_too_many():
     assert kl.get("js").infinite_replicates == 0 and math.isfinite(kl.get("js").high_bits_per_token)
 
 
+def test_unreliable_estimate_outside_its_replicates_gets_the_basic_interval():
+    # 10 tokens on 9 types: every replicate has fewer types, so the Miller–Madow estimate lies above them all
+    counts = np.array([2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+    fixed = iv.FixedSide(np.full(11, 1 / 11))
+    result = iv.bootstrap_intervals(iv.TokenSide(counts), fixed, quantities=("entropy",), estimator="miller-madow",
+                                    replicates=200, seed=0)
+    interval = result.get("entropy")
+    percentile = iv.bootstrap_intervals(iv.TokenSide(counts), fixed, quantities=("entropy",), estimator="miller-madow",
+                                        replicates=200, seed=0, method="percentile").get("entropy")
+    assert not interval.reliable and not percentile.reliable
+    assert percentile.high_bits_per_token < percentile.estimate_bits_per_token  # the replicates all lie below
+    # the basic interval reflects them about the estimate: it moves up, against the bias they show
+    assert interval.low_bits_per_token > interval.estimate_bits_per_token
+    width = lambda i: i.high_bits_per_token - i.low_bits_per_token  # noqa: E731
+    assert width(interval) == pytest.approx(width(percentile))
+
+
 def test_bca_parts_reduce_to_percentile_and_known_acceleration():
     values = np.linspace(0, 1, 1001)
     assert iv.bca_interval(values, 0.5, 0.0, 0.9) == pytest.approx(iv.percentile_interval(values, 0.9))
@@ -120,7 +137,7 @@ def test_token_influence_matches_the_jackknife_for_large_samples():
 @pytest.mark.parametrize("kwargs,message", [
     ({"level": 1.5}, "confidence level must be between 0 and 1 (got 1.5)"),
     ({"replicates": 3}, "the bootstrap needs at least 10 replicates (got 3)"),
-    ({"method": "basic"}, "interval method must be one of bca, percentile (got 'basic')"),
+    ({"method": "studentized"}, "interval method must be one of bca, percentile, basic (got 'studentized')"),
 ])
 def test_bad_settings_are_refused(kwargs, message):
     with pytest.raises(DataError) as error:

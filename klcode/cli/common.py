@@ -13,7 +13,7 @@ import click
 from ..analysis.measure import POLICY_NAMES, UnseenPolicy
 from ..atomic import write_atomically
 from ..coders.registry import parse_coders
-from ..errors import OutputError
+from ..errors import KlcodeError, OutputError
 from ..render.documents import (
     FORMATS,
     UNITS,
@@ -160,17 +160,34 @@ def tokenizer_spec(tokens: str, encoding: str, errors: str, lower: bool, ngram: 
         tokens = "regex"
     elif tokens == "regex":
         raise click.UsageError("--tokens regex needs --regex PATTERN")
-    return TokenizerSpec(kind=tokens, encoding=encoding, errors=errors, lower=lower, ngram=ngram, regex=regex)
+    with usage_errors():
+        return TokenizerSpec(kind=tokens, encoding=encoding, errors=errors, lower=lower, ngram=ngram, regex=regex)
 
 
 def unseen_policy(unseen: str, alpha: float, escape_probability: float | None) -> UnseenPolicy:
-    return UnseenPolicy(unseen, alpha, escape_probability)
+    with usage_errors():
+        return UnseenPolicy(unseen, alpha, escape_probability)
+
+
+def coder_names_specs(names: str, block: int = 1, max_length: int | None = None):
+    """The coder specs of --coder/--block/--max-length (a name klcode does not know is a usage error)."""
+    with usage_errors():
+        return parse_coders(names, block, max_length)
 
 
 def coder_specs(names: str, block: int, max_length: int | None):
     """The coder specs of --coder/--block/--max-length; none when only the default Huffman is asked for."""
-    specs = parse_coders(names, block, max_length)
+    specs = coder_names_specs(names, block, max_length)
     return () if [s.label for s in specs] == ["huffman"] else specs
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """The library's refusal of an option's value (an unknown encoding, a bad regex, ...) as a usage error: exit 2."""
+    try:
+        yield
+    except KlcodeError as error:
+        raise click.UsageError(str(error)) from None
 
 
 # ------------------------------------------------------------- output, progress

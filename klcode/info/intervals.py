@@ -21,6 +21,7 @@ weight vector has the same, optimal, total length).
 Intervals (level 1 − α):
 
 * **percentile**: the α/2 and 1 − α/2 quantiles of the replicates θ*;
+* **basic**: [2θ̂ − q(1 − α/2), 2θ̂ − q(α/2)], the replicates reflected about θ̂;
 * **bca** (bias-corrected and accelerated; Efron 1987; Efron & Tibshirani
   1993, ch. 14): the quantiles Φ(z₀ + (z₀ + z)/(1 − a(z₀ + z))) of θ*, with
   z₀ = Φ⁻¹(#{θ* < θ̂}/B) and the acceleration
@@ -59,7 +60,7 @@ from .estimators import (
     kl_estimator_for,
 )
 
-INTERVAL_METHODS = ("bca", "percentile")
+INTERVAL_METHODS = ("bca", "percentile", "basic")
 RESAMPLING_UNITS = ("auto", "tokens", "documents")
 #: Fewest documents for which ``auto`` resamples documents rather than tokens.
 MIN_DOCUMENTS = 5
@@ -254,8 +255,10 @@ class Interval:
     band of its own replicates (fewer than α/2 of them on one side): the
     bootstrap distribution does not describe the estimator there (too few
     tokens for the types, or a boundary such as KL = 0), and no interval
-    method repairs that.  The interval is then the percentile one (BCa's z₀
-    would put both ends on one extreme replicate).
+    method repairs that.  BCa's z₀ would then put both ends on one extreme
+    replicate, so the interval is the basic one (the replicates reflected
+    about the estimate, which moves it against the bias they show), or the
+    percentile one when some replicates are infinite.
     """
 
     quantity: str
@@ -386,6 +389,18 @@ def _quantiles(replicates: np.ndarray, probabilities: tuple[float, float]) -> tu
     return float(low), float(high)
 
 
+def basic_interval(replicates: np.ndarray, estimate: float, level: float) -> tuple[float, float]:
+    """The basic (reflected) interval [2θ̂ − q_{1−α/2}, 2θ̂ − q_{α/2}]: θ̂ − θ is taken to vary as θ* − θ̂ does.
+
+    It moves the interval against the bias the replicates show (Davison & Hinkley 1997, §5.2).
+
+    >>> basic_interval(np.arange(101.0), 60.0, 0.5)
+    (45.0, 95.0)
+    """
+    low, high = percentile_interval(replicates, level)
+    return 2 * estimate - high, 2 * estimate - low
+
+
 def bca_interval(replicates: np.ndarray, estimate: float, accel: float, level: float) -> tuple[float, float]:
     """The BCa quantiles Φ(z₀ + (z₀ + z_α)/(1 − a(z₀ + z_α))) of the replicates.
 
@@ -475,7 +490,10 @@ def _interval(name: str, label: str, estimate: float, values: np.ndarray, level:
     ranked = np.concatenate([np.sort(finite), np.full(infinite, np.inf)])
     share_below = float(np.count_nonzero(ranked < estimate) + 0.5 * np.count_nonzero(ranked == estimate)) / ranked.size
     reliable = (1 - level) / 2 <= share_below <= 1 - (1 - level) / 2
-    if method == "percentile" or not reliable:  # BCa's z₀ would push both ends to one extreme replicate
+    if method == "basic" or (method == "bca" and not reliable and not infinite):
+        # BCa's z₀ would push both ends to one extreme replicate; reflect the replicates about the estimate instead
+        low, high = basic_interval(ranked, estimate, level)
+    elif method == "percentile" or not reliable:
         low, high = percentile_interval(ranked, level)
     else:
         influence = []
