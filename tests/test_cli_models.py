@@ -148,3 +148,25 @@ def test_quantized_copy_of_a_file(capsys, pair):
     code, out, err = run(capsys, "models", pair / "base.kld", "quant:16", "--json")
     # re-storing llama.cpp's 16-bit rows in 16 bits changes them by less than a quantization step
     assert code == 0 and json.loads(out)["kl_base_test"]["mean"] < 1e-6
+
+
+def test_context_model_and_its_4_bit_copy_end_to_end(capsys, tmp_path):
+    """A real pair without a download: PPM trained on lcet10, and the same rows stored in 4 bits, over alice29."""
+    text = tmp_path / "alice.txt"
+    text.write_bytes(ALICE.read_bytes()[:6000])
+    train = ROOT / "corpora" / "canterbury" / "lcet10.txt"
+    code, out, err = run(capsys, "models", f"ppm:order=2@{train}", "quant:4", "--text", text, "--json", "-q")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["positions"] == 6000 and data["vocab_size"] == 256
+    kl = data["kl_base_test"]["mean"]
+    assert 0.01 < kl < 2 and data["kl_test_base"]["mean"] > 0 and 0 < data["js"]["mean"] < kl
+    assert 0.5 < data["same_top"] < 1 and data["same_top_error"] > 0
+    base, test = data["base_coding"], data["test_coding"]
+    assert base["verified"] and test["verified"]
+    # the measured bit gap is the mean cross-entropy difference, within the two codings' overhead
+    slack = (base["overhead_bits"] + test["overhead_bits"] + 16) / data["positions"]
+    assert abs(data["measured_gap_bits_per_token"] - data["cross_entropy_gap_bits_per_token"]) <= slack
+    assert data["cross_entropy_gap_bits_per_token"] > 0 and data["extra_bytes"] > 0   # 4 bits cost bits
+    for coding in (base, test):
+        assert coding["overhead_bits"] < 1e-3 * coding["measured_bits"]
