@@ -762,9 +762,12 @@ def model_comparison_document(c: ModelComparison, unit: str = "bits", spellings:
     )
     next_token = Table("the actual next token x", ("quantity", "value", "± SE"), token_rows)
     dp_points = [p for p, _ in c.delta_p.percentiles]
-    delta = Table("Δp = p_test(x) − p_base(x)", ("", "min", *[f"{p:g}%" for p in dp_points], "median", "max"),
-                  (("Δp", _fmt(c.delta_p.minimum), *[_fmt(v) for _, v in c.delta_p.percentiles],
-                    _fmt(c.delta_p.median), _fmt(c.delta_p.maximum)),))
+    low = [(p, v) for p, v in c.delta_p.percentiles if p < 50]
+    high = [(p, v) for p, v in c.delta_p.percentiles if p > 50]
+    delta = Table("Δp = p_test(x) − p_base(x)",
+                  ("", "min", *[f"{p:g}%" for p, _ in low], "median", *[f"{p:g}%" for p, _ in high], "max"),
+                  (("Δp", _fmt(c.delta_p.minimum), *[_fmt(v) for _, v in low], _fmt(c.delta_p.median),
+                    *[_fmt(v) for _, v in high], _fmt(c.delta_p.maximum)),))
     verified = "decoded back" if b.verified else "decode skipped"
     bits_rows = tuple(
         (name, f"{coding.payload_bytes:,}", _fmt(coding.measured_bits_per_token * f), _fmt(coding.ideal_quantized_bits_per_token * f),
