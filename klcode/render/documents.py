@@ -761,7 +761,6 @@ def model_comparison_document(c: ModelComparison, unit: str = "bits", spellings:
         (f"top-{c.top_k} overlap", _fmt(c.top_k_overlap), ""),
     )
     next_token = Table("the actual next token x", ("quantity", "value", "± SE"), token_rows)
-    dp_points = [p for p, _ in c.delta_p.percentiles]
     low = [(p, v) for p, v in c.delta_p.percentiles if p < 50]
     high = [(p, v) for p, v in c.delta_p.percentiles if p > 50]
     delta = Table("Δp = p_test(x) − p_base(x)",
