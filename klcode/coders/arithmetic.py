@@ -89,7 +89,7 @@ def new_encoder() -> np.ndarray:
     return state
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _shift_low(state: np.ndarray, out: np.ndarray) -> None:
     """Move bits 40..47 of low out (held as the cache byte), propagating a carry out of bit 48."""
     low = state[LOW]
@@ -113,7 +113,7 @@ def _shift_low(state: np.ndarray, out: np.ndarray) -> None:
     state[LOW] = (low & MASK40) << 8
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def encode_bit(state: np.ndarray, out: np.ndarray, p1: int, bit: int) -> None:
     """Code one binary decision with P(bit = 1) = p1 / 2^16 (1 <= p1 <= 65535): cost −log2 of that."""
     bound = (state[RANGE] >> 16) * (65536 - p1)
@@ -166,7 +166,7 @@ def drain(state: np.ndarray) -> int:
     return position
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _next_byte(state: np.ndarray, buf: np.ndarray) -> int:
     position = state[POSITION]
     state[POSITION] = position + 1
@@ -187,14 +187,14 @@ def new_decoder(buf: np.ndarray) -> np.ndarray:
     return state
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _normalize_decoder(state: np.ndarray, buf: np.ndarray) -> None:
     while state[RANGE] < TOP:
         state[RANGE] <<= 8
         state[CODE] = ((state[CODE] << 8) | _next_byte(state, buf)) & MASK48
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def decode_bit(state: np.ndarray, buf: np.ndarray, p1: int) -> int:
     """Decode one binary decision coded with P(bit = 1) = p1 / 2^16."""
     bound = (state[RANGE] >> 16) * (65536 - p1)

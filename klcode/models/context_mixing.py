@@ -61,7 +61,7 @@ def _squash_table() -> np.ndarray:
 
 
 #: squash(d) for d = −2047..2047 (index d + 2047): the 12-bit probability of stretch value d.
-SQUASH = _squash_table()
+SQUASH = _squash_table().astype(np.int32)
 
 
 def _squash_py(d: int) -> int:
@@ -81,7 +81,7 @@ def _stretch_table() -> np.ndarray:
     return table
 
 
-STRETCH = _stretch_table()
+STRETCH = _stretch_table().astype(np.int32)
 
 MAX_COUNT = 15
 
@@ -97,8 +97,8 @@ def _state_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             for bit in (0, 1):
                 a, b = (n0, n1) if bit == 0 else (n1, n0)  # a: count of the bit that came, b: the other
                 a = min(a + 1, MAX_COUNT)
-                if b > 2:
-                    b = b // 2 + 1
+                if b > 3:
+                    b = b // 2 + 2
                 z, o = (a, b) if bit == 0 else (b, a)
                 next_state[2 * s + bit] = 16 * z + o
             p = ((2 * n1 + 1) << 22) // (2 * (n0 + n1) + 2)  # (n1 + 1/2) / (n + 1)
@@ -110,7 +110,7 @@ def _state_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 NEXT_STATE, STATE_INITIAL, STATE_PRIORITY = _state_tables()
 
 #: 16384 / (2n + 3): the update step of a map entry used n times so far (rate 1 / (n + 1.5)).
-MAP_RATE = (16384 // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int64)
+MAP_RATE = (16384 // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
 
 #: −log2(p / 2^16) for p = 0..65536 (index 0 unused): the ideal cost of a bit given probability p / 2^16.
 COST_BITS = np.concatenate(([0.0], -np.log2(np.arange(1, 65537, dtype=np.float64) / 65536.0)))
@@ -408,7 +408,7 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
     if pr12 > 4095:
         pr12 = 4095
     a2 = _apm_p(apm, regs, A2, pr12, APM1_CONTEXTS + (c0 ^ (c1 << 6)))
-    p16 = (p16 + 3 * a2) >> 2
+    p16 = (p16 + a2) >> 1
     if p16 < 1:
         p16 = 1
     if p16 > 65535:
