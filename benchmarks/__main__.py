@@ -12,6 +12,8 @@ that one does not inherit the memory of another:
 * ``bench_models.py``: ``klcode models`` on a generated 2 GB llama.cpp-format pair (throughput, peak RSS).
 * ``bench_coverage.py``: coverage of the bootstrap intervals on simulated data with known KL, and what
   compare's --estimator, --keyness and --bootstrap cost.
+* ``bench_ppm.py``: the token PPM on words: bits per word on the Canterbury texts and Genesis (KJV) against
+  xz -9e and bz2 -9, encode/decode tokens per second.
 
 Each script writes its own JSON next to the combined one; the combined JSON
 (``benchmarks/results/all.json``) holds them all under ``benchmarks``, the
@@ -45,6 +47,7 @@ if str(BENCH_DIR) not in sys.path:  # python -m benchmarks: import the scripts' 
 import bench_context  # noqa: E402
 import bench_coverage  # noqa: E402
 import bench_libraries  # noqa: E402
+import bench_ppm  # noqa: E402
 import common  # noqa: E402
 
 #: The benchmarks, in the order they run: name -> (script, arguments of a full run, of a --quick run).
@@ -56,6 +59,7 @@ BENCHMARKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "context": ("bench_context.py", (), ("--quick",)),
     "models": ("bench_models.py", (), ("--gigabytes", "0.2")),
     "coverage": ("bench_coverage.py", (), ("--runs-per-case", "100", "--replicates", "200")),
+    "ppm": ("bench_ppm.py", (), ()),
 }
 DEFAULT_JSON = common.RESULTS_DIR / "all.json"
 DEFAULT_MARKDOWN = common.RESULTS_DIR / "summary.md"
@@ -184,6 +188,7 @@ TABLE_BUILDERS = {
     "context": bench_context.summary_tables,
     "models": lambda results: results["tables"],
     "coverage": bench_coverage.summary_tables,
+    "ppm": bench_ppm.summary_tables,
 }
 
 
