@@ -292,8 +292,9 @@ def test_alice_words_cost_less_than_order_0_plus_the_spelling_of_the_vocabulary(
     letters = letters[letters > 0]
     vocabulary_bits = float(-(letters * np.log2(letters / letters.sum())).sum())
     bound = (order0_bits + vocabulary_bits) / len(ids)
-    # measured 2026-12-02: 9.49 bits/word against the order-0 bound 9.82 (8.46 + 1.36 for the vocabulary)
-    assert coding.measured_bits_per_token < bound - 0.2
+    # measured 2026-12-02: 9.481 bits/word (vocabulary included) against 12.247 = 8.885 (H0 of the word ids) +
+    # 3.362 (the 2,961 spellings and their end markers at their order-0 byte entropy), per word
+    assert coding.measured_bits_per_token < bound - 2
     assert coding.overhead_bits < 1e-3 * coding.ideal_bits + 64
 
 

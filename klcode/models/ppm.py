@@ -21,7 +21,7 @@ an *escape*:
 * **order −1**: a token no context has seen escapes from order 0 too.  With
   ``spellings`` (any vocabulary: words, n-grams) it is then spelled, its bytes
   and an end marker coded by a second PPM over the 257 symbols (orders
-  0..``spelling_order``, context = the previous bytes of the same spelling, its
+  0..``spelling_order`` (default 4), context = the previous bytes of the same spelling, its
   own order −1 uniform over the byte values it has not seen); the decoder reads
   the spelling and names the token, so the vocabulary is rebuilt as it goes and
   every bit of it is counted.  Without spellings the alphabet ``0..V−1`` is
