@@ -40,6 +40,9 @@ def pair(tmp_path_factory):
     other[n_ctx // 2 + 3] = (other[n_ctx // 2 + 3] + 1) % vocab   # a scored token that differs
     lf.write_kl_base(folder / "other.kld", other, n_ctx, [noisy], vocab)
     lf.write_kl_base(folder / "wide.kld", tokens, n_ctx, [np.hstack([noisy, noisy[:, :1]])], vocab + 1)
+    elsewhere = tokens.copy()
+    elsewhere[3] = (elsewhere[3] + 1) % vocab   # a context token (first half of chunk 0, never scored)
+    lf.write_kl_base(folder / "elsewhere.kld", elsewhere, n_ctx, [noisy], vocab)
     return folder
 
 
@@ -87,6 +90,8 @@ def test_plot(capsys, pair, tmp_path):
 @pytest.mark.parametrize("make, message", [
     (lambda p, t: (p / "base.kld", p / "other.kld"),
      r"klcode: error: the token streams differ: at position 2 base.kld has token \d+, other.kld \d+ \(1 positions differ\)"),
+    (lambda p, t: (p / "base.kld", p / "elsewhere.kld"),
+     r"klcode: error: the token streams differ in their contexts: at token 3 base.kld has \d+, elsewhere.kld \d+"),
     (lambda p, t: (p / "base.kld", p / "wide.kld"),
      "klcode: error: the vocabularies differ: base.kld has 50 tokens, wide.kld 51"),
     (lambda p, t: (p / "base.kld", _cut(p / "test.kld", t)),

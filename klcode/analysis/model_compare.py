@@ -222,8 +222,29 @@ def _aligned_blocks(base: PositionSource, test: PositionSource, rows: int) -> It
         t_start += k
 
 
+def _prefetched(blocks: Iterator[tuple[int, np.ndarray, np.ndarray]]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The aligned blocks, the next one read (and copied out of the sources' reused buffers) in a reader thread
+    while the caller works on the current one."""
+    def step() -> tuple[int, np.ndarray, np.ndarray] | None:
+        item = next(blocks, None)
+        return None if item is None else (item[0], item[1].copy(), item[2].copy())
+
+    with ThreadPoolExecutor(1) as reader:
+        future = reader.submit(step)
+        while True:
+            item = future.result()
+            if item is None:
+                return
+            future = reader.submit(step)
+            yield item
+
+
 def check_pair(base: PositionSource, test: PositionSource) -> None:
-    """Both sources must predict the same tokens with the same vocabulary; else one line saying where not."""
+    """Both sources must predict the same tokens with the same vocabulary; else one line saying where not.
+
+    When both know their whole token stream (contexts included) and the streams are of one length, they must
+    be equal too: two llama.cpp files over different texts can share their scored tokens by chance only.
+    """
     if base.vocab_size != test.vocab_size:
         raise DataError(f"the vocabularies differ: {base.label} has {base.vocab_size:,} tokens, "
                         f"{test.label} {test.vocab_size:,}")
@@ -237,6 +258,14 @@ def check_pair(base: PositionSource, test: PositionSource) -> None:
         at = int(np.argmax(differ))
         raise DataError(f"the token streams differ: at position {at} {base.label} has token {int(base.targets[at])}, "
                         f"{test.label} {int(test.targets[at])} ({int(differ.sum()):,} positions differ)")
+    b_stream, t_stream = base.stream(), test.stream()
+    if b_stream is not None and t_stream is not None and len(b_stream) == len(t_stream):
+        differ = b_stream != t_stream
+        if differ.any():
+            at = int(np.argmax(differ))
+            raise DataError(f"the token streams differ in their contexts: at token {at} {base.label} has "
+                            f"{int(b_stream[at])}, {test.label} {int(t_stream[at])} (the scored tokens agree, "
+                            f"the texts before them do not)")
     if 2 * base.vocab_size > FREQUENCY_TOTAL:
         raise DataError(f"vocabularies above {FREQUENCY_TOTAL // 2:,} tokens cannot be range-coded with 24-bit "
                         f"frequencies (got {base.vocab_size:,})")
@@ -270,7 +299,7 @@ def compare_models(base: PositionSource, test: PositionSource, *, top_k: int = 5
                          stats[first:first + k], scratches[thread])
 
     with ThreadPoolExecutor(THREADS) as pool:
-        for start, b_block, t_block in _aligned_blocks(base, test, rows):
+        for start, b_block, t_block in _prefetched(_aligned_blocks(base, test, rows)):
             k = len(b_block)
             jobs = [pool.submit(compare_piece, b_block[a:z], t_block[a:z], start + a, j)
                     for j, (a, z) in enumerate(_halves(k))]
@@ -406,7 +435,7 @@ def _verify(base: PositionSource, test: PositionSource, payloads: list[bytes], t
     own = pool is None
     pool = pool or ThreadPoolExecutor(THREADS)
     try:
-        for start, b_block, t_block in _aligned_blocks(base, test, rows):
+        for start, b_block, t_block in _prefetched(_aligned_blocks(base, test, rows)):
             jobs = [pool.submit(decode, 0, b_block, start), pool.submit(decode, 1, t_block, start)]
             for job in jobs:
                 job.result()

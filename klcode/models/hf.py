@@ -129,6 +129,9 @@ class HFSource(PositionSource):
         window_start = index - (index % self.window)
         return self.ids[max(window_start, index - width):index]
 
+    def stream(self) -> np.ndarray | None:
+        return self.ids
+
     def describe(self) -> str:
         return (f"{self.label}: {self.directory}, windows of {self.window} tokens, batch {self.batch}, "
                 f"device {self.device}")

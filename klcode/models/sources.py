@@ -71,6 +71,10 @@ class PositionSource(ABC):
         """Up to ``width`` token ids that precede the target of ``position`` (its context), or none."""
         return np.zeros(0, dtype=np.int64)
 
+    def stream(self) -> np.ndarray | None:
+        """The whole evaluated token stream, contexts included (None when the source does not know it)."""
+        return None
+
     def describe(self) -> str:
         return self.label
 
@@ -111,6 +115,9 @@ class LlamaKLSource(PositionSource):
         index = int(self.target_index[position])
         chunk_start = index - index % self.header.n_ctx
         return self.tokens[max(chunk_start, index - width):index]
+
+    def stream(self) -> np.ndarray | None:
+        return self.tokens
 
     def describe(self) -> str:
         h = self.header
@@ -257,14 +264,14 @@ class ArraySource(PositionSource):
         positions, self.vocab_size = self.location.shape
         itemsize = 2 if self.location.dtype == "bf16" else np.dtype(self.location.dtype).itemsize
         self.input_bytes = positions * self.vocab_size * itemsize
-        self.stream = self._tokens(tokens, locations)
-        if len(self.stream) == positions:
-            self.targets, self.offset = self.stream, 0
-        elif len(self.stream) == positions + 1:
-            self.targets, self.offset = self.stream[1:], 1
+        self.token_stream = self._tokens(tokens, locations)
+        if len(self.token_stream) == positions:
+            self.targets, self.offset = self.token_stream, 0
+        elif len(self.token_stream) == positions + 1:
+            self.targets, self.offset = self.token_stream[1:], 1
         else:
             raise InputError(f"{self.path!r}: {positions:,} rows need {positions:,} target tokens or a stream of "
-                             f"{positions + 1:,} (got {len(self.stream):,} tokens)")
+                             f"{positions + 1:,} (got {len(self.token_stream):,} tokens)")
         if len(self.targets) and (self.targets.min() < 0 or self.targets.max() >= self.vocab_size):
             raise InputError(f"{self.path!r}: token ids must be in [0, {self.vocab_size}) "
                              f"(got {int(self.targets.min())}..{int(self.targets.max())})")
@@ -344,7 +351,10 @@ class ArraySource(PositionSource):
 
     def context(self, position: int, width: int) -> np.ndarray:
         index = position + self.offset
-        return self.stream[max(0, index - width):index]
+        return self.token_stream[max(0, index - width):index]
+
+    def stream(self) -> np.ndarray | None:
+        return self.token_stream
 
     def describe(self) -> str:
         return f"{self.label} ({self.rows_name} {self.location.shape[0]:,} × {self.vocab_size:,}, {self.location.dtype})"
@@ -391,7 +401,7 @@ class MemorySource(PositionSource):
         if len(tokens) not in (len(logits), len(logits) + 1):
             raise DataError(f"{label}: {len(logits)} rows need {len(logits)} targets or a stream of {len(logits) + 1} "
                             f"tokens (got {len(tokens)})")
-        self.logits, self.stream, self.label, self.spellings = logits, tokens, label, spellings
+        self.logits, self.token_stream, self.label, self.spellings = logits, tokens, label, spellings
         self.offset = len(tokens) - len(logits)
         self.targets = tokens[self.offset:]
         self.vocab_size = logits.shape[1]
@@ -407,7 +417,10 @@ class MemorySource(PositionSource):
 
     def context(self, position: int, width: int) -> np.ndarray:
         index = position + self.offset
-        return self.stream[max(0, index - width):index]
+        return self.token_stream[max(0, index - width):index]
+
+    def stream(self) -> np.ndarray | None:
+        return self.token_stream
 
 
 # ----------------------------------------------------------------------------- re-quantized rows
@@ -434,6 +447,9 @@ class QuantizedSource(PositionSource):
 
     def context(self, position: int, width: int) -> np.ndarray:
         return self.inner.context(position, width)
+
+    def stream(self) -> np.ndarray | None:
+        return self.inner.stream()
 
     def describe(self) -> str:
         return f"{self.inner.describe()}, log-probabilities quantized to {self.bits} bits (llama.cpp's scheme)"
@@ -482,6 +498,9 @@ class ContextModelSource(PositionSource):
 
     def context(self, position: int, width: int) -> np.ndarray:
         return self.ids[max(0, position - width):position]
+
+    def stream(self) -> np.ndarray | None:
+        return self.ids
 
 
 def open_file_source(path: str, tokens: str | None = None) -> PositionSource:
