@@ -88,8 +88,11 @@ estimator_options = apply_options([
     click.option("--resample", type=click.Choice(("auto", "tokens", "documents")), default="auto", show_default=True,
                  help="What the bootstrap resamples: documents (the files of a directory corpus: the honest unit, "
                       "as tokens of one text are not independent), tokens, or auto (documents when there are ≥ 5)."),
-    click.option("--interval", "interval_method", type=click.Choice(("bca", "percentile")), default="bca",
-                 show_default=True, help="Bootstrap interval: bias-corrected and accelerated, or plain percentile."),
+    click.option("--interval", "interval_method", type=click.Choice(("auto", "bca", "percentile", "basic")),
+                 default="auto", show_default=True,
+                 help="Bootstrap interval: bias-corrected and accelerated, plain percentile, basic (the replicates "
+                      "reflected about the estimate), or auto: bca for plugin, percentile for the corrected estimators "
+                      "(what held its level in the coverage study, docs/estimators.md)."),
     click.option("--bootstrap-seed", type=click.IntRange(min=0), default=0, show_default=True,
                  help="Seed of the bootstrap's random generator."),
 ])

@@ -6,7 +6,8 @@ KL(p‖q) (q a known model) from the counts only, and compare with the truth:
 * the plug-in entropy is biased low by about (K−1)/(2N ln 2) bits, the
   plug-in KL high by as much; Miller–Madow, the jackknife, Chao–Shen and NSB
   remove most of it (NSB and Chao–Shen also see the types not yet seen);
-* the 95 % bootstrap interval (BCa, over tokens) shrinks like 1/√N;
+* the 95 % bootstrap interval (percentile, of the Miller–Madow estimate, over
+  tokens) shrinks like 1/√N;
 * the Huffman code built from the sample and measured on it (a real
   encoding, decoded back) can beat H(p) at small N: it is fitted to the very
   sample it codes, the same optimism as the plug-in H.
@@ -139,7 +140,8 @@ def run(options: DemoOptions) -> DemoResult:
         kl = {name: _kl(counts, q.probabilities, name) for name in KL_ESTIMATORS}
         kl2 = {name: _kl(counts, counts_q, name) for name in KL_ESTIMATORS}
         ci = bootstrap_intervals(TokenSide(counts), FixedSide(q.probabilities), quantities=("entropy", "kl"),
-                                 estimator="miller-madow", replicates=REPLICATES, seed=options.seed)
+                                 estimator="miller-madow", replicates=REPLICATES, seed=options.seed,
+                                 method="percentile")
         code = HuffmanCode.from_weights(counts, name="huffman(sample)")
         (total_bits,), roundtrip = encode_stream([code], TokenStream.from_counts(counts), True)
         measured = total_bits / n
@@ -175,7 +177,7 @@ def run(options: DemoOptions) -> DemoResult:
                           "first_order_entropy_bias_bits_per_token": -(k - 1) / (2 * n * math.log(2))})
     h_table = DemoTable(
         f"H from one sample of N tokens of p (seed {options.seed}) [bits per token]; truth H(p) = {bits(h_true)}",
-        ("N", "types seen", *H_ESTIMATORS, "95% CI (bca, miller-madow)", "Huffman of the sample, measured"),
+        ("N", "types seen", *H_ESTIMATORS, "95% CI (miller-madow)", "Huffman of the sample, measured"),
         tuple(h_rows))
     kl_table = DemoTable(
         f"KL(p‖q) from the same sample [bits per token]; truth {bits(kl_true)}; q known, then q also sampled (N tokens)",
@@ -204,13 +206,13 @@ def run(options: DemoOptions) -> DemoResult:
         "leave-one-out samples; Chao–Shen rescales p̂ by the coverage 1 − f₁/N (f₁ singletons) and divides each "
         "term by the chance 1 − (1 − C p̂)^N that the type was seen at all; NSB averages the Bayesian posterior mean "
         f"of H over Dirichlet priors (here with K = {k}).",
-        f"The 95 % interval is a BCa bootstrap ({REPLICATES} multinomial resamples of the counts, Miller–Madow "
-        "estimates); its width falls like 1/√N.",
+        f"The 95 % interval is a percentile bootstrap of the Miller–Madow estimate ({REPLICATES} multinomial "
+        "resamples of the counts); its width falls like 1/√N.",
         "With q known, KL̂ = Ĥ(p,q) − Ĥ(p) and the cross-entropy term −Σ p̂ log2 q is unbiased: KL's bias is minus "
         "H's, which the bias table shows.  With q sampled too (N tokens), q̂ adds its own bias Σ p(1−q)/(2Nq) nats, "
         "and KL is ∞ whenever the sample of q misses a type the sample of p has — at small N, usually.",
         "Intervals marked ? are unreliable: the estimate lies outside the central 95 % of its own bootstrap "
-        "replicates (too few tokens for the types; shown as percentile intervals); no interval method repairs that, "
+        "replicates (too few tokens for the types); no interval method repairs that, "
         "only more tokens do.",
         "The Huffman code built from the sample and measured on it is a real code: its bits per token are "
         "≥ the plug-in H of the sample (Huffman's bound) but may fall below the true H(p) at small N — the code has "
