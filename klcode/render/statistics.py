@@ -40,14 +40,14 @@ def _ci_cell(intervals: BootstrapIntervals | None, quantity: str | None, f: floa
 
 
 def estimates_table(rows: Sequence[tuple[str, float | None, float | None, str | None, float | None]],
-                    stats: ComparisonStatistics, unit: str) -> Table:
+                    stats: ComparisonStatistics, unit: str, code_label: str = "measured code") -> Table:
     """quantity | plug-in | <estimator> | CI | measured: one row per (name, plug-in, estimate, interval key, measured)."""
     f = unit_factor(unit)
     e, intervals = stats.estimates, stats.intervals
     header = ["quantity", "plug-in", e.estimator if e.estimator == e.kl_estimator else f"{e.estimator} / {e.kl_estimator}"]
     if intervals is not None:
         header.append(f"{intervals.level:.0%} CI ({intervals.method})")
-    header.append("measured code")
+    header.append(code_label)
     cells, records = [], []
     for name, plugin, estimate, key, measured in rows:
         ci, low, high = _ci_cell(intervals, key, f)
@@ -205,7 +205,8 @@ def with_measurement_statistics(document: Document, m: Measurement, stats: Compa
          m.p_code.measured_bits_per_token if sampled else m.p_code.expected_bits_per_token),
     ]
     tables = list(document.tables)
-    tables.insert(1, estimates_table(rows, stats, unit))
+    label = "measured code" if sampled else "code: expected Σp·l"
+    tables.insert(1, estimates_table(rows, stats, unit, label))
     notes = list(document.notes) + [f"estimates from {source}"] + statistics_notes(stats)
     data = {**document.data, **statistics_data(stats, unit)}
     return dataclasses.replace(document, tables=tuple(tables), notes=tuple(notes), data=data)
