@@ -60,9 +60,14 @@ def compare(text_a: str, text_b: str, tokens: str, encoding: str, errors: str, l
     they are reported with their share and coded by the --unseen policy, so the
     measured bits stay finite.
 
+    --estimator, --ci and --keyness add the bias-corrected estimates, bootstrap
+    intervals (over the files of a directory corpus) and the keyness table
+    (G², log ratio, %DIFF, ...); see docs/estimators.md.
+
     \b
     Example:
       klcode compare corpora/genesis/french.txt corpora/genesis/english-kjv.txt --tokens chars --encoding latin-1
+      klcode compare a.txt b.txt --tokens words --estimator miller-madow --ci 0.95 --keyness --min-count 5
     """
     from ..analysis.compare import compare as compare_corpora
 
