@@ -13,8 +13,8 @@ context.  For each bit:
    so recent bits weigh more).  An adaptive map per context (a *StateMap*)
    turns the state into a probability, learnt with rate 1/(n + 1.5) for
    the n-th time it was used (n capped).  The **match model** finds the
-   longest earlier occurrence of the recent bytes (hash of the last 6, then
-   of the last 3, verified, up to 62 bytes) and predicts the bit of the byte
+   most recent earlier occurrence of the last 6 bytes (by a hash, verified
+   backwards, up to 62 bytes) and predicts the bit of the byte
    that followed it, through a map indexed by the match length and that bit.
    Every probability enters the mixer as stretch(p) = ln(p / (1 − p)).
 2. **Mixer.**  A gated linear combination in the stretch domain,
@@ -121,16 +121,16 @@ N_INPUTS = 1 + N_HASHED + 1 + 1  # order 0, order 1, hashed, match, bias
 N_MAPS = 2 + N_HASHED  # StateMaps of the bit-history inputs
 MATCH_CONTEXTS = 56 * 256  # match StateMap: (length bucket, expected bit) x previous byte
 MIXER_SETS = 80
-APM_BINS = 24
-APM1_CONTEXTS = 256
-APM2_CONTEXTS = 16384  # order 1 hashed to 14 bits: c0 ^ (c1 << 6), as lpaq1 (small enough to stay in cache)
+APM_BINS = 16  # one 64-byte cache line per context
+APM_CONTEXTS = 16384  # order 1 hashed to 14 bits: c0 ^ (c1 << 6), as lpaq1 (small enough to stay in cache)
 SLOT = 16  # bytes per hash slot: checksum + 15 nodes of a nibble's binary tree
 MAX_MATCH = 62
+MIN_MATCH = 2  # a match shorter than this (a hash collision, mostly) is dropped
 RECENT = 64  # ring of the recent bytes of the stream being coded (the match model's side)
 
 # scalar registers in the int64 array ``regs``
-C0, C4, C8, BITS, WORD, WORD_PREV, POS, MPTR, MLEN, MSET, PMIX, PFINAL = range(12)
-A1, A2, MCTX, EXPECT, ORDER, NRECENT, PA1, P16 = range(12, 20)
+C0, C4, C8, BITS, WORD, WORD_PREV, POS, MPTR, MLEN, MSET, PMIX = range(11)
+MSET2, A2, MCTX, TOUCH, NRECENT, P16 = range(12, 18)
 HASH = 24  # .. 24 + N_HASHED: the context hashes of the current byte
 NODE = 32  # .. 32 + N_HASHED: the slot (byte offset) of each hashed context for the current nibble
 INPUT = 40  # .. 40 + N_INPUTS: the stretched inputs of the current bit
@@ -165,6 +165,13 @@ class CMState:
                                       self.index, self.recent, self.regs, self.orders))
 
 
+def _aligned_zeros(size: int, dtype: type) -> np.ndarray:
+    """``size`` zeros of ``dtype`` starting on a 64-byte boundary (a cache line)."""
+    array = np.zeros(size + 64 // np.dtype(dtype).itemsize, dtype=dtype)
+    skip = (-array.ctypes.data % 64) // array.itemsize
+    return array[skip: skip + size]
+
+
 def new_state(order: int, memory_mib: int) -> CMState:
     """A model started empty, with ``memory_mib`` MiB for its hashed tables and match model."""
     memory = memory_mib << 20
@@ -174,12 +181,13 @@ def new_state(order: int, memory_mib: int) -> CMState:
     maps[N_MAPS * 256:] = np.uint32(1 << 31)
     apm_row = np.array([(int(_squash_py((i * 4096) // (APM_BINS - 1) - 2048)) << 20) for i in range(APM_BINS)],
                        dtype=np.uint32)
-    apm = np.tile(apm_row, APM1_CONTEXTS + APM2_CONTEXTS)
-    weights = np.full(MIXER_SETS * N_INPUTS, (1 << 16) // 4, dtype=np.int32)
+    apm = _aligned_zeros(APM_CONTEXTS * APM_BINS, np.uint32)
+    apm[:] = np.tile(apm_row, APM_CONTEXTS)
+    weights = np.full((MIXER_SETS + 256) * N_INPUTS, (1 << 16) // 12, dtype=np.int32)
     regs = np.zeros(REGS, dtype=np.int64)
     regs[C0] = 1
     return CMState(
-        hashed=np.zeros(n_slots * SLOT + SLOT, dtype=np.uint8),
+        hashed=_aligned_zeros(n_slots * SLOT + SLOT, np.uint8),
         direct=np.zeros(256 + 65536, dtype=np.uint8),
         maps=maps, apm=apm, weights=weights,
         history=np.zeros(memory // 4, dtype=np.uint8),
@@ -193,8 +201,8 @@ def new_state(order: int, memory_mib: int) -> CMState:
 def table_memory_bytes(order: int, memory_mib: int) -> int:
     """The memory a model of this spec allocates, in bytes (the bound, whatever the input size)."""
     memory = memory_mib << 20
-    fixed = (256 + 65536) + 4 * (N_MAPS * 256 + MATCH_CONTEXTS) + 4 * APM_BINS * (APM1_CONTEXTS + APM2_CONTEXTS)
-    fixed += 4 * MIXER_SETS * N_INPUTS + RECENT + 8 * REGS + 32
+    fixed = (256 + 65536) + 4 * (N_MAPS * 256 + MATCH_CONTEXTS) + 4 * APM_BINS * APM_CONTEXTS
+    fixed += 4 * (MIXER_SETS + 256) * N_INPUTS + RECENT + 8 * REGS + 32
     return (memory // 2 // SLOT) * SLOT + SLOT + memory // 4 + memory // 16 * 4 + fixed
 
 
@@ -301,7 +309,6 @@ def next_byte(st_hashed, regs, orders, history, index, recent, byte: int, learn:
     hmask = index.shape[0] - 1
     bmask = history.shape[0] - 1
     h6 = _mix32((c8 & 0xFFFFFFFF) ^ _mix32((c8 >> 32) & 0xFFFF)) & hmask
-    h3 = _mix32((c4 & 0xFFFFFF) + 0x9E37) & hmask
     pos = regs[POS]
     if learn:
         history[pos & bmask] = byte
@@ -312,22 +319,18 @@ def next_byte(st_hashed, regs, orders, history, index, recent, byte: int, learn:
         regs[MPTR] = (regs[MPTR] + 1) & bmask
         if length < MAX_MATCH:
             regs[MLEN] = length + 1
-    else:
-        for h in (h6, h3):
-            ptr = np.int64(index[h])
-            length = 0
-            if ptr > 0:
-                while length < MAX_MATCH and length < nrecent and length < min(pos, bmask) and \
-                        history[(ptr - length - 1) & bmask] == recent[(nrecent - length - 1) & (RECENT - 1)]:
-                    length += 1
-            if length >= 2:
-                break
-        if length < 2:
+    else:  # look the last 6 bytes up; the match length is the number of bytes that agree, verified backwards
+        ptr = np.int64(index[h6])
+        length = 0
+        if ptr > 0:
+            while length < MAX_MATCH and length < nrecent and length < min(pos, bmask) and \
+                    history[(ptr - length - 1) & bmask] == recent[(nrecent - length - 1) & (RECENT - 1)]:
+                length += 1
+        if length < MIN_MATCH:
             length = 0
         regs[MPTR], regs[MLEN] = ptr & bmask, length
     if learn:
         index[h6] = pos & bmask
-        index[h3] = pos & bmask
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -336,6 +339,8 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
     c0 = regs[C0]
     bits = regs[BITS]
     c1 = regs[C4] & 0xFF
+    apm_context = c0 ^ (c1 << 6)
+    regs[TOUCH] = apm[apm_context * APM_BINS]  # start loading the APM's line now: it is needed last
     # bit-history inputs: direct order 0 and 1, then the hashed contexts' nodes in their nibble slots
     if bits == 0 or bits == 4:
         touch = 0
@@ -376,7 +381,7 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
                 mctx = length * 2 + bit
             else:
                 mctx = (length >> 2) * 2 + bit + 24
-            mctx = mctx * 256 + c1
+            mctx = mctx * 256 + expected
         else:
             regs[MLEN] = 0
             length = 0
@@ -395,9 +400,11 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
         order = 5 + (length >= 8) + (length >= 12) + (length >= 16) + (length >= 32)
     mset = (order + 10 * (c1 >> 5)) * N_INPUTS
     regs[MSET] = mset
+    mset2 = (MIXER_SETS + c0) * N_INPUTS
+    regs[MSET2] = mset2
     dot = 0
     for k in range(N_INPUTS):
-        dot += regs[INPUT + k] * np.int64(weights[mset + k])
+        dot += regs[INPUT + k] * (np.int64(weights[mset + k]) + np.int64(weights[mset2 + k]))
     pr = _squash(dot >> 16)
     regs[PMIX] = pr
     # two APM stages, averaged 1:3 with their input
@@ -407,7 +414,7 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
         pr12 = 1
     if pr12 > 4095:
         pr12 = 4095
-    a2 = _apm_p(apm, regs, A2, pr12, APM1_CONTEXTS + (c0 ^ (c1 << 6)))
+    a2 = _apm_p(apm, regs, A2, pr12, apm_context)
     p16 = (p16 + a2) >> 1
     if p16 < 1:
         p16 = 1
@@ -436,10 +443,12 @@ def update(hashed, direct, maps, apm, weights, regs, bit: int, learn: bool) -> N
             hashed[i] = NEXT_STATE[2 * np.int64(hashed[i]) + bit]
             _map_update(maps, regs[MAPIDX + 2 + k], bit, 1023)
         _map_update(maps, regs[MCTX], bit, 1023)
-        err = ((bit << 12) - regs[PMIX]) * 7
+        err = ((bit << 12) - regs[PMIX]) * 5
         mset = regs[MSET]
+        mset2 = regs[MSET2]
         for k in range(N_INPUTS):
             weights[mset + k] = weights[mset + k] + ((regs[INPUT + k] * err + 0x8000) >> 16)
+            weights[mset2 + k] = weights[mset2 + k] + ((regs[INPUT + k] * err + 0x8000) >> 16)
         _map_update(apm, regs[A2], bit, 255)
     regs[C0] = c0 * 2 + bit
     regs[BITS] = bits + 1
