@@ -13,7 +13,7 @@ A :class:`ContextModelSpec` says which adaptive model a coder is driven by;
   mixer weights).  The memory is allocated once, whatever the input size.
 * ``ppm``: PPM over token ids of any vocabulary (:mod:`klcode.models.ppm`): ``order``
   0..8 (default 2), ``memory`` MiB 1..4096 (default 64: the hashed contexts and the
-  pooled symbol lists), ``discount`` (sixteenths, default 12; 8 = PPMD, 0 = PPMC),
+  pooled symbol lists), ``discount`` (sixteenths, default 11; 8 = PPMD, 0 = PPMC),
   ``spelling_order`` (default 4) and ``update_exclusion`` (default 1).
 
 >>> spec = ContextModelSpec.parse("cm:order=6,memory=32")
@@ -54,7 +54,7 @@ KINDS: dict[str, KindInfo] = {
     "cm": KindInfo(6, (2, 8), 64, (1, 1024), True, {},
                    "context mixing of byte orders 0-k, words and a match model (bytes)"),
     "ppm": KindInfo(2, (0, 8), 64, (1, 4096), False,
-                    {"discount": (12, (0, 15)), "spelling_order": (4, (0, 8)), "update_exclusion": (1, (0, 1))},
+                    {"discount": (11, (0, 15)), "spelling_order": (4, (0, 8)), "update_exclusion": (1, (0, 1))},
                     "PPM over token ids, orders 0-k, escapes down to a spelling of new tokens (any vocabulary)"),
 }
 

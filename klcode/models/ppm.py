@@ -9,10 +9,12 @@ an *escape*:
 
 * a symbol of count c weighs ``16·c − β16`` and the escape ``β16·d'``, with d' the
   context's symbols not yet excluded and β16 = ``discount`` (sixteenths; default
-  12, i.e. β = 3/4); ``discount=8`` is PPMD exactly and ``discount=0`` is PPMC
-  (symbol weight c, escape d).  β = 3/4 codes words and bytes better than PPMD's
-  1/2 on the Canterbury texts (``benchmarks/bench_ppm.py`` measures both), as
-  absolute discounting in language modelling suggests;
+  11, β ≈ 0.69); ``discount=8`` is PPMD exactly and ``discount=0`` is PPMC
+  (symbol weight c, escape d).  β = 11/16 codes words best of the discounts
+  tried on the Canterbury texts and Genesis (``benchmarks/bench_ppm.py``;
+  PPMD's 1/2 costs 1.4 % more), as absolute discounting in language modelling
+  suggests; on bytes PPMD's 1/2 is better (alice29 at order 4: 2.18 against
+  2.25 bits per byte), so byte users pass ``discount=8``;
 * **exclusions**: symbols listed in a higher-order context that escaped are left
   out of the lower orders' totals (they cannot be the token);
 * **update exclusion** (``update_exclusion=1``): a token coded at order j is
@@ -32,7 +34,7 @@ an *escape*:
 Counts are halved (``c → ⌈c/2⌉``) in a context whose total would pass 2^24, the
 range coder's limit, identically in encoder and decoder.
 
-**Memory**: ``memory_mib`` bounds the context tables: a third for the hashed
+**Memory**: ``memory_mib`` bounds the context tables: up to half for the hashed
 contexts (open addressing, linear probing, the full context checked on every
 probe; 17 + 4k bytes a slot, filled to 3/4 at most) and the rest for the pooled
 symbol lists (12 bytes a symbol: id, count, next).  When either is full the model
@@ -113,7 +115,7 @@ def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool,
     slot_bytes = 17 + 4 * width
     slots = 16
     if order > 0:
-        while slots * 2 * slot_bytes <= budget // 3:
+        while slots * 2 * slot_bytes <= budget // 2:
             slots *= 2
     nodes = max(16, (budget - slots * slot_bytes) // 12) if order > 0 else 16
     meta = np.zeros(K.META_SIZE, dtype=np.int64)
@@ -267,9 +269,12 @@ def ppm_decode(spec: ContextModelSpec, payload: bytes, tokens: int, *, alphabet_
     cs = new_decoder(buf)
     out = np.zeros(tokens, dtype=np.int64)
     if model.closed:
-        if tokens and K.decode_block(model.model, model.speller, cs, buf, out, 0, tokens, learn,
-                                     *_event_arrays(0), 0, 0)[0] != tokens:
-            raise DecodeError("a PPM payload did not decode")  # not reached: closed blocks never stop early
+        events = _event_arrays(0)
+        for i in range(0, tokens, BLOCK_TOKENS):
+            stop = min(tokens, i + BLOCK_TOKENS)
+            K.decode_block(model.model, model.speller, cs, buf, out, i, stop, learn, *events, 0, 0)
+            if progress is not None:
+                progress(stop - i)
         return out
     int2ext = np.full(alphabet_size, -1, dtype=np.int64)
     held = np.flatnonzero(model.ext2int >= 0)
@@ -280,8 +285,8 @@ def ppm_decode(spec: ContextModelSpec, payload: bytes, tokens: int, *, alphabet_
     i = 0
     while i < tokens:
         ev_off[0] = 0
-        j, n_ev = K.decode_block(model.model, model.speller, cs, buf, out, i, tokens, learn, ev_pos, ev_int, ev_off,
-                                 ev_bytes, 0, model.max_len)
+        j, n_ev = K.decode_block(model.model, model.speller, cs, buf, out, i, min(tokens, i + BLOCK_TOKENS), learn,
+                                 ev_pos, ev_int, ev_off, ev_bytes, 0, model.max_len)
         if j < 0:
             raise DecodeError(f"corrupt PPM payload: a spelled token longer than the longest spelling "
                               f"({model.max_len} bytes) near token {i}")
@@ -296,6 +301,8 @@ def ppm_decode(spec: ContextModelSpec, payload: bytes, tokens: int, *, alphabet_
             else:
                 frozen_pos.append(ev_pos[k])
                 frozen_ext.append(ext)
+        if progress is not None and j > i:
+            progress(j - i)
         i = j
     known = out >= 0
     out[known] = int2ext[out[known]]
