@@ -223,11 +223,12 @@ def _aligned_blocks(base: PositionSource, test: PositionSource, rows: int) -> It
 
 
 def _prefetched(blocks: Iterator[tuple[int, np.ndarray, np.ndarray]]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """The aligned blocks, the next one read (and copied out of the sources' reused buffers) in a reader thread
-    while the caller works on the current one."""
+    """The aligned blocks, the next one read in a reader thread while the caller works on the current one.
+
+    Sources keep a block valid while the next one is read (:meth:`PositionSource.blocks`), so no copy is made.
+    """
     def step() -> tuple[int, np.ndarray, np.ndarray] | None:
-        item = next(blocks, None)
-        return None if item is None else (item[0], item[1].copy(), item[2].copy())
+        return next(blocks, None)
 
     with ThreadPoolExecutor(1) as reader:
         future = reader.submit(step)

@@ -41,8 +41,8 @@ def exponentials(block: np.ndarray, out: np.ndarray | None = None) -> tuple[np.n
     if out is None:
         out = np.empty(block.shape, dtype=np.float64)
     np.copyto(out, block)
-    top = out.max(axis=1)
     arg = out.argmax(axis=1).astype(np.int64)
+    top = out[np.arange(len(out)), arg]
     out -= top[:, None]
     np.exp(out, out=out)
     sums = out.sum(axis=1)

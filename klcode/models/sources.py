@@ -65,7 +65,11 @@ class PositionSource(ABC):
 
     @abstractmethod
     def blocks(self, rows: int) -> Iterator[tuple[int, np.ndarray]]:
-        """Blocks ``(first position, logits [k × vocab])`` in order; arrays may be reused by the next step."""
+        """Blocks ``(first position, logits [k × vocab])`` in order.
+
+        A block's array stays valid while the next block is read (two buffers in turn, so that a reader
+        thread can fetch block n + 1 while block n is worked on); it may be reused by the step after that.
+        """
 
     def context(self, position: int, width: int) -> np.ndarray:
         """Up to ``width`` token ids that precede the target of ``position`` (its context), or none."""
@@ -103,10 +107,11 @@ class LlamaKLSource(PositionSource):
         self.input_bytes = self.header.file_bytes
 
     def blocks(self, rows: int) -> Iterator[tuple[int, np.ndarray]]:
-        out = np.empty((max(1, min(rows, self.positions)), self.vocab_size), dtype=np.float32)
-        for start, stored in llama_format.iter_quantized_rows(self.header, rows):
+        size = (max(1, min(rows, self.positions)), self.vocab_size)
+        outs = (np.empty(size, dtype=np.float32), np.empty(size, dtype=np.float32))  # two: see PositionSource
+        for step, (start, stored) in enumerate(llama_format.iter_quantized_rows(self.header, rows)):
             k = len(stored.scale)
-            block = llama_format.dequantize(stored.scale, stored.min_log_prob, stored.codes, out=out[:k])
+            block = llama_format.dequantize(stored.scale, stored.min_log_prob, stored.codes, out=outs[step % 2][:k])
             if not (np.isfinite(stored.scale).all() and np.isfinite(stored.min_log_prob).all()):
                 _check_finite(block, start, self.label)
             yield start, block
@@ -317,13 +322,13 @@ class ArraySource(PositionSource):
         positions, vocab = loc.shape
         rows = max(1, min(rows, positions))
         raw_dtype = "<u2" if loc.dtype == "bf16" else loc.dtype
-        buffer = np.empty((rows, vocab), dtype=raw_dtype)
+        buffers = (np.empty((rows, vocab), dtype=raw_dtype), np.empty((rows, vocab), dtype=raw_dtype))
         try:
             with self._open() as file:
                 start = 0
                 while start < positions:
                     k = min(rows, positions - start)
-                    view = buffer[:k]
+                    view = buffers[(start // rows) % 2][:k]
                     got = _read_into(file, memoryview(view).cast("B"))
                     if got != view.nbytes:
                         raise InputError(f"{self.path!r} is truncated at row {start + got // (view.itemsize * vocab)} "
