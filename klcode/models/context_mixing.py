@@ -116,7 +116,7 @@ MAP_RATE = (16384 // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
 COST_BITS = np.concatenate(([0.0], -np.log2(np.arange(1, 65537, dtype=np.float64) / 65536.0)))
 
 # ----------------------------------------------------------------------------- layout of the state
-N_HASHED = 6  # orders 2, 3, 4, 6 (order-dependent: see HASHED_ORDERS), word, word pair
+N_HASHED = 5  # byte orders 2, 3, 4, 6 (for order 6; see HASHED_ORDERS) and the current word
 N_INPUTS = 1 + N_HASHED + 1 + 1  # order 0, order 1, hashed, match, bias
 N_MAPS = 2 + N_HASHED  # StateMaps of the bit-history inputs
 MATCH_CONTEXTS = 56 * 256  # match StateMap: (length bucket, expected bit) x previous byte
@@ -129,7 +129,7 @@ MIN_MATCH = 2  # a match shorter than this (a hash collision, mostly) is dropped
 RECENT = 64  # ring of the recent bytes of the stream being coded (the match model's side)
 
 # scalar registers in the int64 array ``regs``
-C0, C4, C8, BITS, WORD, WORD_PREV, POS, MPTR, MLEN, MSET, PMIX = range(11)
+C0, C4, C8, BITS, WORD, POS, MPTR, MLEN, MSET, PMIX = range(10)
 MSET2, A2, MCTX, TOUCH, NRECENT, P16 = range(12, 18)
 HASH = 24  # .. 24 + N_HASHED: the context hashes of the current byte
 NODE = 32  # .. 32 + N_HASHED: the slot (byte offset) of each hashed context for the current nibble
@@ -292,15 +292,14 @@ def next_byte(st_hashed, regs, orders, history, index, recent, byte: int, learn:
         byte_lower = byte
     if 97 <= byte_lower <= 122:
         regs[WORD] = ((regs[WORD] + byte_lower + 1) * 0x2F0B4C25) & 0xFFFFFFFF
-    elif regs[WORD] != 0:
-        regs[WORD_PREV], regs[WORD] = regs[WORD], 0
+    else:
+        regs[WORD] = 0
     for k in range(4):
         n = orders[k]
         mask = (np.int64(1) << (8 * n)) - 1 if n < 7 else np.int64(0xFFFFFFFFFFFFFF)
         ctx = c8 & mask
         regs[HASH + k] = _mix32((ctx & 0xFFFFFFFF) ^ _mix32(((ctx >> 32) + n * 0x1000193) & 0xFFFFFFFF))
     regs[HASH + 4] = _mix32(regs[WORD] ^ 0x5A17)
-    regs[HASH + 5] = _mix32(regs[WORD] ^ _mix32(regs[WORD_PREV] + 0x3C1))
     # match model: the stream's recent bytes, then find or extend the match
     nrecent = regs[NRECENT]
     recent[nrecent & (RECENT - 1)] = byte
