@@ -77,10 +77,11 @@ def test_seeded_and_deterministic_with_the_method_in_the_record():
 def test_code_interval_is_the_huffman_cost_of_each_replicate():
     counts = np.array([40, 25, 20, 10, 5])
     assert iv.huffman_total_bits(counts) == int(counts @ huffman_lengths(counts))
+    assert int(counts @ iv.huffman_depths(counts)) == int(counts @ huffman_lengths(counts))
     rng = np.random.default_rng(9)
     for _ in range(50):
         c = rng.multinomial(300, np.array([0.3, 0.25, 0.2, 0.1, 0.1, 0.05]))
-        assert iv.huffman_total_bits(c) == int(c @ huffman_lengths(c))
+        assert iv.huffman_total_bits(c) == int(c @ huffman_lengths(c)) == int(c @ iv.huffman_depths(c))
     result = iv.bootstrap_intervals(iv.TokenSide(counts), iv.TokenSide(counts), quantities=("code",), replicates=50)
     assert result.intervals[0].estimate_bits_per_token == iv.huffman_total_bits(counts) / 100
 

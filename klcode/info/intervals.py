@@ -227,6 +227,37 @@ def huffman_total_bits(counts: np.ndarray) -> int:
     return total
 
 
+def huffman_depths(counts: np.ndarray) -> np.ndarray:
+    """Codeword lengths of a Huffman code of ``counts`` (0 for count 0; one type: 1), from the merge tree's depths.
+
+    Ties may be broken otherwise than klcode's coders do (``klcode.coders.huffman``), but every Huffman code
+    has the same total Σ c·l (:func:`huffman_total_bits`), which is what the intervals use.
+
+    >>> huffman_depths(np.array([4, 2, 1, 1, 0])).tolist()
+    [1, 2, 3, 3, 0]
+    """
+    counts = np.asarray(counts)
+    used = np.flatnonzero(counts > 0)
+    lengths = np.zeros(counts.size, dtype=np.int64)
+    if used.size == 1:
+        lengths[used[0]] = 1
+        return lengths
+    heap = [(int(counts[i]), k) for k, i in enumerate(used.tolist())]
+    heapq.heapify(heap)
+    parent = list(range(used.size))
+    while len(heap) > 1:
+        (w1, a), (w2, b) = heapq.heappop(heap), heapq.heappop(heap)
+        node = len(parent)
+        parent.append(node)
+        parent[a] = parent[b] = node
+        heapq.heappush(heap, (w1 + w2, node))
+    depth = [0] * len(parent)
+    for node in range(len(parent) - 2, -1, -1):  # parents are created after their children
+        depth[node] = depth[parent[node]] + 1
+    lengths[used] = depth[: used.size]
+    return lengths
+
+
 def _base(quantity: str) -> tuple[str, bool]:
     """("kl", True) for "kl_reverse": the quantity of q against p."""
     if quantity not in QUANTITIES:
@@ -323,9 +354,7 @@ def _token_influence(name: str, n: np.ndarray, m: np.ndarray, p_side: bool) -> n
     used = own > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         if name == "code":
-            from ..coders.huffman import huffman_lengths
-
-            lengths = huffman_lengths(own).astype(np.float64)
+            lengths = huffman_depths(own).astype(np.float64)
             value = lengths - float(np.dot(po, lengths))
         elif name == "entropy":
             value = -np.log(po) - float(-np.dot(po[used], np.log(po[used])))
