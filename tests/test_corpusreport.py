@@ -183,7 +183,7 @@ def test_progress_is_called_for_every_step(built):
     report, calls = built
     steps = list(dict.fromkeys(step for step, _, _ in calls))
     assert steps == ["reading and coding bytes tokens", "reading and coding chars tokens", "coding pairs (chars tokens)",
-                     "zipping pairs (zlib)", "convergence (dan vs nob)"]
+                     "zipping pairs (zlib)", "KL rates (cm order 6, 1 MiB)", "convergence (dan vs nob)"]
     for step in steps:
         progress = [(done, total) for name, done, total in calls if name == step]
         assert progress[0][0] == 0 and progress[-1][0] == progress[-1][1]

@@ -56,6 +56,7 @@ from .cluster import Linkage, average_linkage, symmetric_distances
 from .compare import corpus_bytes, shared_distributions, zipping_piece_bytes
 from .converge import Convergence, converge, default_block_sizes, log_spaced_sizes
 from .file_entropy import file_entropy
+from .language_families import FamilyScore, family_score
 from .matrix import (
     DivergenceMatrix,
     Matrix,
@@ -67,6 +68,7 @@ from .matrix import (
     nearest,
 )
 from .measure import UnseenPolicy
+from .rates import RateMatrix, parse_model, rate_matrix, rate_texts
 from .zipping import ZippingSizes
 
 #: The tokenizations a report can use, in the order they are shown.
@@ -83,6 +85,11 @@ CONVERGENCE_MAX_BLOCK = 3
 CONVERGENCE_BLOCK_SYMBOLS = 1 << 19
 #: The pair the convergence uses when both are among the corpora (the closest pair of corpora/udhr).
 PREFERRED_CONVERGENCE_PAIR = ("por_PT", "por_BR")
+#: The context model of the report's KL-rate tree (klcode report --rate-model), and the held-out bytes per text.
+REPORT_RATE_MODEL = "cm:memory=1"
+REPORT_RATE_HELDOUT_BYTES = 1000
+#: Share of each text whose first bytes train the models (the budget is the smallest such prefix).
+REPORT_RATE_TRAIN_FRACTION = 0.8
 #: Packages whose versions the reproducibility block lists.
 VERSION_PACKAGES: tuple[str, ...] = ("numpy", "dahuffman", "bitarray", "constriction", "zstandard",
                                      "matplotlib", "click", "rich")
@@ -153,6 +160,13 @@ class MatrixSection:
     zipping_tree: Linkage | None
     zipping_mutual_neighbours: tuple[MutualPair, ...]
     zipping_note: str = ""
+    #: KL rates by a context model (:func:`klcode.analysis.rates.rate_matrix`, batched) and the tree from them
+    rates: RateMatrix | None = None
+    rates_tree: Linkage | None = None
+    rates_mutual_neighbours: tuple[MutualPair, ...] = ()
+    rates_note: str = ""
+    #: per method (JS, zipping, KL rate): how many texts have their nearest neighbour in their own language family
+    family_scores: tuple[FamilyScore, ...] = ()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -364,8 +378,35 @@ def _zipping_matrix(raws: Sequence[bytes], compressor: str, piece_bytes: int,
     return z, pieces
 
 
+def _rates_fields(raws: Sequence[bytes], labels: Sequence[str], rate_model: str | None, steps: _Steps,
+                  js_nearest: Sequence[Neighbour], zipping_nearest: Sequence[Neighbour]) -> dict:
+    """The KL-rate fields of the matrix section (empty with no ``rate_model``) and the language-family scores."""
+    fields: dict = {}
+    scores = [family_score("order-0 JS", [(n.corpus, n.nearest) for n in js_nearest]),
+              family_score("zipping", [(n.corpus, n.nearest) for n in zipping_nearest])]
+    if rate_model:
+        spec = parse_model(rate_model)
+        n = len(raws)
+        steps.start(f"KL rates ({spec.describe()})", n * n)
+        done = [0]
+
+        def tick(k: int) -> None:
+            done[0] += k
+            steps.tick(done[0], n * n)
+
+        texts = rate_texts(raws, labels, "bytes", model_kind=spec.kind)
+        rates = rate_matrix(spec, texts, train_fraction=REPORT_RATE_TRAIN_FRACTION,
+                            heldout_tokens=REPORT_RATE_HELDOUT_BYTES, batched=True, progress=tick)
+        distances = symmetric_distances(np.maximum(np.array(rates.kl_rate_bits_per_token), 0.0))
+        fields = {"rates": rates, "rates_tree": average_linkage(distances, labels),
+                  "rates_mutual_neighbours": mutual_nearest_pairs(distances, labels)}
+        scores.append(family_score("KL rate", [(nb.corpus, nb.nearest) for nb in rates.nearest_by_kl_rate]))
+    fields["family_scores"] = tuple(score for score in scores if score is not None)
+    return fields
+
+
 def _matrix_section(corpora: Sequence[Corpus], kind: str, compressor: str, piece_bytes: int,
-                    steps: _Steps) -> MatrixSection:
+                    steps: _Steps, rate_model: str | None = None) -> MatrixSection:
     n = len(corpora)
     labels = tuple(c.label for c in corpora)
     pairs = n * (n - 1)
@@ -398,6 +439,7 @@ def _matrix_section(corpora: Sequence[Corpus], kind: str, compressor: str, piece
         zipping_negative_cells=negative, zipping_nearest=nearest(z, labels),
         zipping_tree=average_linkage(zip_distances, labels),
         zipping_mutual_neighbours=mutual_nearest_pairs(zip_distances, labels),
+        **_rates_fields(raws, labels, rate_model, steps, divergence.nearest_by_js, nearest(z, labels)),
     )
 
 
@@ -433,6 +475,7 @@ def build_report(
     compressor: str = "zlib",
     piece_bytes: int = 1000,
     matrix_tokens: str = "chars",
+    rate_model: str | None = REPORT_RATE_MODEL,
     convergence_pair: tuple[str, str] | None = None,
     max_block_symbols: int = DEFAULT_MAX_BLOCK_SYMBOLS,
     command_line: str = "",
@@ -494,7 +537,7 @@ def build_report(
     if len(groups) < 2:
         notes.append(f"one corpus only ({labels[0]}): no matrix, trees or convergence (they need two or more)")
     else:
-        matrix = _matrix_section(corpora_by_kind[matrix_kind], matrix_kind, compressor, piece_bytes, steps)
+        matrix = _matrix_section(corpora_by_kind[matrix_kind], matrix_kind, compressor, piece_bytes, steps, rate_model)
         i, j = _convergence_pair(labels, convergence_pair)
         steps.start(f"convergence ({labels[i]} vs {labels[j]})", 1)
         convergence = _convergence_section(corpora_by_kind[matrix_kind][i], corpora_by_kind[matrix_kind][j],

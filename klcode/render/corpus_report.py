@@ -248,6 +248,32 @@ def _mutual_table(key: str, title: str, pairs, unit: str) -> Table:
                  tuple((pair.a, pair.b, format_value(pair.distance)) for pair in pairs))
 
 
+def _rates_blocks(m) -> list[Table]:
+    """The KL-rate view of the trees section: mutual neighbours, nearest by KL rate, family scores, the matrix."""
+    blocks: list[Table] = []
+    if m.rates is not None:
+        r = m.rates
+        blocks.append(_mutual_table("mutual-rates", f"mutual nearest neighbours by KL rate ({r.model})",
+                                    m.rates_mutual_neighbours, "bits per byte"))
+        blocks.append(Table("nearest-rates", f"nearest neighbour by KL rate ({r.model}, bytes)",
+                            ("corpus", "held-out bytes", "h(X″‖X′) [bits/byte]", "nearest by KL rate",
+                             "D(X‖nearest) [bits/byte]"),
+                            tuple((nb.corpus, format_value(r.heldout_tokens[i]),
+                                   format_value(r.cross_entropy_rate_bits_per_token[i][i]), nb.nearest,
+                                   format_value(nb.kl_rate_bits_per_token))
+                                  for i, nb in enumerate(r.nearest_by_kl_rate))))
+        blocks.append(_matrix_table("matrix-rates", f"KL rate D(row‖column) = h(row″‖column) − h(row″‖row′) "
+                                    f"[bits per byte] ({r.model})", m.labels, r.kl_rate_bits_per_token))
+    if m.family_scores:
+        blocks.append(Table("family-scores", "nearest neighbour in its own language family "
+                            "(texts with another member of their family in the set)",
+                            ("method", "in own family", "of", "share", "misses (corpus → nearest)"),
+                            tuple((score.method, format_value(score.in_family), format_value(score.eligible),
+                                   f"{score.share:.0%}", ", ".join(f"{a} → {b}" for a, b in score.misses))
+                                  for score in m.family_scores)))
+    return blocks
+
+
 def _trees_section(report: CorpusReport, figures: bool) -> Section:
     m = report.matrix
     if m is None:
@@ -258,8 +284,10 @@ def _trees_section(report: CorpusReport, figures: bool) -> Section:
     trees = [(f"JS, {tokens}", m.js_tree)]
     if m.zipping_tree is not None:
         trees.append((f"zipping, {m.compressor}", m.zipping_tree))
+    if m.rates_tree is not None:
+        trees.append((f"KL rate, {m.rates.model}", m.rates_tree))
     blocks: list[Table | Figure] = [_figure(
-        "figure-trees", "Language trees: order-0 JS (left) and zipping (right)",
+        "figure-trees", "Language trees: " + ", ".join(title for title, _ in trees) + " (left to right)",
         "Average-linkage (UPGMA) clustering of the symmetric distances; merge height on the axis.",
         lambda: dendrograms_svg(trees, title="Language trees by average linkage"), figures)]
     blocks.append(_mutual_table("mutual-js", f"mutual nearest neighbours by JS ({tokens})", m.js_mutual_neighbours,
@@ -267,6 +295,7 @@ def _trees_section(report: CorpusReport, figures: bool) -> Section:
     if m.zipping_tree is not None:
         blocks.append(_mutual_table("mutual-zipping", f"mutual nearest neighbours by zipping ({m.compressor})",
                                     m.zipping_mutual_neighbours, "bits per byte"))
+    blocks += _rates_blocks(m)
     orders = [tree.ordered_labels for _, tree in trees]
     blocks.append(Table("tree-order", "leaves of each tree, top to bottom", ("position", *(title for title, _ in trees)),
                         tuple((format_value(k + 1), *(order[k] for order in orders)) for k in range(len(orders[0]))),
@@ -275,7 +304,13 @@ def _trees_section(report: CorpusReport, figures: bool) -> Section:
         ("Two trees of the same corpora, side by side: on the left from the Jensen–Shannon divergence of the "
         "token distributions, on the right from the compression-based relative entropy (the 'language trees "
         "and zipping' experiment). Both use average linkage on symmetric distances d = (m + mᵀ)/2."),
-    )
+    ) + (() if m.rates is None else (
+        (f"The third tree is from KL rates by coding: each text's held-out part (its first "
+         f"{format_value(max(m.rates.heldout_tokens))} bytes after its training prefix) coded, frozen, by the context model "
+         f"({m.rates.model}) of every text's first {format_value(m.rates.training_tokens)} bytes — one training "
+         "budget for all — so D(A‖B) = h(A″‖B) − h(A″‖A′) counts which byte follows which, not only how often "
+         "each occurs. Negative estimates are clipped at 0 before symmetrizing."),
+    ))
     notes = []
     if m.zipping_tree is not None:
         notes.append(f"the zipping estimate was negative in {format_value(m.zipping_negative_cells)} of "

@@ -256,6 +256,7 @@ def measurement_notes(m: Measurement, names: tuple[str, str] = ("p", "q")) -> li
     unseen = _unseen_note(m, names)
     if unseen:
         notes.append(unseen)
+    notes.extend(m.input_notes)
     notes.append(f"ties: {m.tie_rule}")
     return notes
 
@@ -587,6 +588,9 @@ def demos_list_document(demos: dict[str, Demo]) -> Document:
 
 
 # ------------------------------------------------------------------------ rates
+_COMPRESSOR_HEADERS = {"bz2": "bz2 -9", "xz": "xz -9e", "zstd": "zstd -19", "zlib": "zlib -9", "ppmd": "PPMd (order)"}
+
+
 def _rate_cell(value: float, digits: int = 4) -> str:
     return _fmt(value, digits)
 
@@ -597,11 +601,11 @@ def rate_document(results: Sequence[Any], unit: str = "bits", extra: dict | None
     f = unit_factor(unit)
     names = list(dict.fromkeys(c.compressor for r in results for c in r.compressors))
     header = ("file", "bytes", "tokens", "measured", "ideal", "overhead", "bits/char", "bits/byte",
-              *(f"{name} bits/byte" for name in names))
+              *(_COMPRESSOR_HEADERS.get(name, name) for name in names))
     rows, records = [], []
     for r in results:
         sizes = {c.compressor: c for c in r.compressors}
-        cells = [os.path.basename(r.label) or r.label, f"{r.input_bytes:,}", f"{r.token_count:,} {r.tokens}",
+        cells = [os.path.basename(r.label) or r.label, f"{r.input_bytes:,}", f"{r.token_count:,}",
                  _rate_cell(r.measured_bits_per_token * f), _rate_cell(r.ideal_bits_per_token * f),
                  f"{r.model.overhead_bits / max(r.model.ideal_bits, 1e-300):.3%}",
                  _rate_cell(r.measured_bits_per_char), _rate_cell(r.measured_bits_per_byte)]
@@ -627,8 +631,10 @@ def rate_document(results: Sequence[Any], unit: str = "bits", extra: dict | None
                      + "; ".join(f"{name}: {next(c.setting for r in results for c in r.compressors if c.compressor == name)}"
                                  for name in names) + " (PPMd's best order in parentheses)")
     data = {**(extra or {}), "files": records, "unit": unit}
-    return Document(f"klcode rate  ({len(results)} file(s), {model})",
-                    (Table(f"entropy rate [{unit} per token; compressors in bits per byte]", header, tuple(rows),
+    kinds = ", ".join(sorted({r.tokens for r in results}))
+    return Document(f"klcode rate  ({len(results)} file(s), {model}, {kinds})",
+                    (Table(f"entropy rate: {unit} per token (measured, ideal), measured bits per char and per byte; "
+                           "compressors in bits per byte", header, tuple(rows),
                            tuple(records)),), tuple(notes), data, unit=unit)
 
 
