@@ -23,6 +23,13 @@ from . import arithmetic as ac
 
 BLOCK = 1 << 16  # bytes per kernel call: the output buffer holds one block's worst case
 
+#: sha256 (first 16 hex digits) of models/context_mixing.py + coders/arithmetic.py, the sources compiled into
+#: cm_kernel.  numba's cache of cm_kernel is invalidated only when *this* file changes, not when the functions
+#: it inlines do; a test checks this digest, so a change to either source must edit this line, which makes
+#: numba recompile the kernel instead of loading a stale one.
+KERNEL_SOURCES_DIGEST = "80f44dc29ecdebb2"
+KERNEL_SOURCES = ("models/context_mixing.py", "coders/arithmetic.py")
+
 
 @njit(cache=True, _nrt=False)  # never allocates: no reference counting of its arrays (see arithmetic)
 def cm_kernel(mode: int, learn: bool, data: np.ndarray, start: int, stop: int, coder: np.ndarray, out: np.ndarray,
