@@ -178,3 +178,17 @@ def test_data_errors_exit_1(capsys, corpora, tmp_path):
     p.write_text('{"a": 0.5, "b": 0.5}', encoding="utf-8")
     code, _, err = run(capsys, "measure", "--p", str(p), "--q", str(p), "--estimator", "nsb")
     assert code == 1 and "estimators and intervals need a sample of p" in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_intervals_of_the_measured_codes_center_on_the_measured_bits(capsys, corpora):
+    a, b, *_ = corpora
+    code, out, _ = run(capsys, "compare", a, b, "--tokens", "words", "--bootstrap", "30", "--json")
+    data = json.loads(out)
+    intervals = {i["quantity"]: i for i in data["intervals"]["intervals"]}
+    ab, ba = data["a_coded_with_b"], data["b_coded_with_a"]
+    assert code == 0
+    assert intervals["code"]["estimate_bits_per_token"] == pytest.approx(ab["p_code"]["measured_bits_per_token"])
+    assert intervals["code_cross"]["estimate_bits_per_token"] == pytest.approx(ab["q_code"]["measured_bits_per_token"])
+    assert intervals["code_cross_reverse"]["estimate_bits_per_token"] == pytest.approx(
+        ba["q_code"]["measured_bits_per_token"])
+    assert intervals["code_excess"]["estimate_bits_per_token"] == pytest.approx(ab["measured_excess_bits_per_token"])

@@ -127,6 +127,13 @@ def comparison_statistics(a: Corpus, b: Corpus, *, estimator: str = "plugin", bo
             custom[name] = (label, statistic)
     intervals = None
     if bootstrap is not None:
+        # the measured codes: q's code (its Huffman code, with the unseen policy) on p's tokens, and its excess
+        for forward, suffix, names in ((True, "", ("q", "p")), (False, "_reverse", ("p", "q"))):
+            cross = _cross_code_bits(p_a.symbols, policy, forward)
+            custom[f"code_cross{suffix}"] = (f"L_{names[0]} on {names[1]}: {names[0]}'s code on {names[1]}'s tokens",
+                                             cross)
+            custom[f"code_excess{suffix}"] = (f"L_{names[0]} − L_{names[1]} measured on {names[1]}",
+                                              _excess(cross, forward))
         side_a = _side(p_a.counts, a, index, size, bootstrap.resample)
         side_b = _side(p_b.counts, b, index, size, bootstrap.resample)
         intervals = bootstrap_intervals(side_a, side_b, estimator=estimator, level=bootstrap.level,
@@ -139,6 +146,40 @@ def comparison_statistics(a: Corpus, b: Corpus, *, estimator: str = "plugin", bo
         table = keyness(p_a.counts, p_b.counts, labels, model_b=model.probabilities, sort=keyness_sort,
                         min_count=min_count)
     return ComparisonStatistics(estimates, intervals, table, k, note, *effective)
+
+
+def _cross_code_bits(symbols: tuple, policy: UnseenPolicy, forward: bool):
+    """f(n, m) = bits per token of q's Huffman code (built as ``measure`` builds it, the policy applied) on p's counts.
+
+    That is what encoding p's tokens with q's code gives (an order-0 code's
+    length does not depend on token order).  The last result is kept, as the
+    excess statistic asks for the same replicate right after.
+    """
+    last: dict = {}
+
+    def statistic(n: np.ndarray, m: np.ndarray) -> float:
+        if not forward:
+            n, m = m, n
+        key = (n.tobytes(), m.tobytes())
+        if key not in last:
+            p, q = Distribution.from_counts(n, symbols), Distribution.from_counts(m, symbols)
+            code = effective_model(p, q, policy, n).code
+            last.clear()
+            last[key] = float(n @ code.lengths_bits[: n.size]) / int(n.sum())
+        return last[key]
+
+    return statistic
+
+
+def _excess(cross, forward: bool):
+    """f(n, m) = L_q − L_p on p's tokens: q's code against p's own Huffman code (the measured KL)."""
+    from ..info.intervals import huffman_total_bits
+
+    def statistic(n: np.ndarray, m: np.ndarray) -> float:
+        own = n if forward else m
+        return cross(n, m) - huffman_total_bits(own) / int(own.sum())
+
+    return statistic
 
 
 def _effective_kl(symbols: tuple, policy: UnseenPolicy, kl_name: str, forward: bool):

@@ -157,6 +157,13 @@ def with_comparison_statistics(document: Document, c: Comparison, stats: Compari
         ("L_A: A's Huffman code on A", None, None, "code", ab.p_code.measured_bits_per_token),
         ("L_B: B's Huffman code on B", None, None, "code_reverse", ba.p_code.measured_bits_per_token),
     ]
+    if stats.intervals is not None:
+        rows += [
+            ("B's code on A", None, None, "code_cross", ab.q_code.measured_bits_per_token),
+            ("A's code on B", None, None, "code_cross_reverse", ba.q_code.measured_bits_per_token),
+            ("L_B − L_A on A (measured KL)", None, None, "code_excess", ab.measured_excess_bits_per_token),
+            ("L_A − L_B on B (measured KL)", None, None, "code_excess_reverse", ba.measured_excess_bits_per_token),
+        ]
     tables = list(document.tables)
     tables.insert(1, estimates_table(rows, stats, unit))
     notes = list(document.notes) + statistics_notes(stats, ("A", "B"))
