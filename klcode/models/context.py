@@ -5,12 +5,14 @@ A :class:`ContextModelSpec` says which adaptive model a coder is driven by;
 
 * ``cm``: context mixing over bytes (klcode's own, in the manner of lpaq1 /
   paq8 by Matt Mahoney; :mod:`klcode.models.context_mixing`).  ``order`` is
-  the longest hashed byte context (2..8; with the word contexts and the
-  match model on top); ``memory`` (MiB, a power of two, 1..1024) is the bound
-  on its tables: half for the hashed bit histories of the contexts, a quarter
-  for the match model's history buffer and a quarter for its index, plus
-  about 0.9 MiB of fixed tables (order 0-1, adaptive probability maps,
-  mixer weights).  The memory is allocated once, whatever the input size.
+  the longest hashed byte context (2..8; the byte orders used are 2, 3, 4, 6
+  for the default 6: see ``HASHED_ORDERS``; the word context and the match
+  model come on top); ``memory`` (MiB, a power of two, 1..1024) is the
+  bound on its tables: half for the hashed bit histories, a quarter for the
+  match model's history buffer (the last memory/4 bytes seen) and a quarter
+  for its index, plus 1.13 MiB of fixed tables (order 1, the adaptive
+  probability maps, the APM, the mixer weights).  The memory is allocated
+  once, whatever the input size.
 * ``ppm``: PPM over token ids of any vocabulary (:mod:`klcode.models.ppm`): ``order``
   0..8 (default 2), ``memory`` MiB 1..4096 (default 64: the hashed contexts and the
   pooled symbol lists), ``discount`` (sixteenths, default 11; 8 = PPMD, 0 = PPMC),
@@ -54,7 +56,8 @@ KINDS: dict[str, KindInfo] = {
     "cm": KindInfo(6, (2, 8), 64, (1, 1024), True, {},
                    "context mixing of byte orders 0-k, words and a match model (bytes)"),
     "ppm": KindInfo(2, (0, 8), 64, (1, 4096), False,
-                    {"discount": (11, (0, 15)), "spelling_order": (4, (0, 8)), "update_exclusion": (1, (0, 1))},
+                    {"discount": (11, (0, 15)), "discount2": (0, (0, 31)), "discount3": (0, (0, 47)),
+                     "spelling_order": (4, (0, 8)), "update_exclusion": (1, (0, 1))},
                     "PPM over token ids, orders 0-k, escapes down to a spelling of new tokens (any vocabulary)"),
 }
 

@@ -1,30 +1,35 @@
-"""A context-mixing byte model: q(bit | past) from orders 0-k, words and a match model, mixed in the logistic domain.
+"""A context-mixing byte model: q(bit | past) from byte orders 1-6, the current word and a match model.
 
 The approach of lpaq1 / paq8 (Matt Mahoney), written anew for klcode.  A
 byte is coded as 8 binary decisions, most significant bit first; the
-*partial byte* ``c0`` (1 followed by the bits seen so far) is part of every
-context.  For each bit:
+*partial byte* ``c0`` (1 followed by the bits of the byte seen so far) is
+part of every context.  For each bit:
 
-1. **Inputs.**  Each context (order 1 directly indexed; orders 2, 3,
-   4, 6 (up to ``order``) and the current word, and the current word with
-   the previous one, hashed) points at a *bit history*: a state byte
-   holding the counts (n0, n1) of the zeros and ones seen in that context
-   (each at most 15; the opposite count is halved past 2 when a bit comes,
-   so recent bits weigh more).  An adaptive map per context (a *StateMap*)
-   turns the state into a probability, learnt with rate 1/(n + 1.5) for
-   the n-th time it was used (n capped).  The **match model** finds the
-   most recent earlier occurrence of the last 6 bytes (by a hash, verified
-   backwards, up to 62 bytes) and predicts the bit of the byte
-   that followed it, through a map indexed by the match length and that bit.
-   Every probability enters the mixer as stretch(p) = ln(p / (1 − p)).
+1. **Inputs.**  Each context (order 1 directly indexed; byte orders 2, 3,
+   4 and 6 and the current word, hashed) points at a *bit history*: a state
+   byte holding the counts (n0, n1) of the zeros and ones seen in that
+   context (each at most 15; when a bit comes, the opposite count is
+   discounted past 3 to n/2 + 2, so recent bits weigh more).  An adaptive
+   map per context (a *StateMap*) turns the state into a probability,
+   learnt with rate 1/(n + 1.5) for the n-th time it was used (n capped at
+   1023).  The hashed contexts live in slots of 16 bytes, one per context
+   and nibble (a checksum and the 15 nodes of the nibble's binary tree),
+   found among 3 neighbours of a 64-byte line, the least used replaced.
+   The word is the hash of the letters (A-Z folded to a-z) since the last
+   non-letter.  The **match model** finds the most recent earlier
+   occurrence of the last 6 bytes (by a hash, verified backwards, up to 62
+   bytes) and predicts the bit of the byte that followed it, through a map
+   indexed by the match length, that bit and that byte.  Every probability
+   enters the mixer as stretch(p) = ln(p / (1 − p)).
 2. **Mixer.**  A gated linear combination in the stretch domain,
-   p = squash(Σ w_i · stretch(p_i)), with one weight vector out of 80 chosen
-   by the match length (or the number of contexts seen before) and the top
-   bits of the previous byte; trained online to minimise the coding cost:
-   w_i += η · stretch(p_i) · (bit − p).
-3. **APM / SSE.**  Two adaptive probability maps refine p given the order-0
-   (partial byte) and the order-1 context, interpolating between 24 bins of
-   stretch(p); each output is averaged 1:3 with its input.
+   p = squash(Σ_i (w_i + v_i) · stretch(p_i)), with the weight vector w
+   chosen out of 80 by the match length (or how many contexts were seen
+   before) and the top 3 bits of the previous byte, and v out of 256 by the
+   partial byte; both trained online to minimise the coding cost:
+   w_i += η · stretch(p_i) · (bit − p), and the same for v_i.
+3. **APM / SSE.**  An adaptive probability map refines p given the
+   order-1 context (hashed to 14 bits), interpolating between 16 bins of
+   stretch(p); its output is averaged 1:1 with p.
 
 The final probability is handed to the range coder as ``p1 = P(bit = 1)`` in
 units of 2^-16, clipped to 1..65535, and the ideal cost −log2 of the
@@ -33,10 +38,14 @@ probability of the bit that came is summed beside it.
 Everything is integer arithmetic (12-bit probabilities in the mixer, 16-bit
 at the coder, 22-bit in the maps), so encoder and decoder, on any machine,
 compute the same predictions.  All tables are preallocated numpy arrays
-(see :class:`CMState`); the per-bit loop (predict -> code -> update) is one
-numba kernel (:func:`klcode.coders.cm_kernel.cm_kernel`) built from the small njit functions here
-(:func:`predict`, :func:`update`, :func:`next_byte`) and the coder's (:mod:`klcode.coders.arithmetic`):
-model and coder stay apart in source.
+(see :class:`CMState`; their size is fixed by ``memory_mib``); the per-bit
+loop (predict → code → update) is one numba kernel
+(:func:`klcode.coders.cm_kernel.cm_kernel`) built from the small njit
+functions here (:func:`predict`, :func:`update`, :func:`next_byte`) and the
+coder's (:mod:`klcode.coders.arithmetic`): model and coder stay apart in
+source.  With ``learn=False`` nothing in the tables changes: a context never
+seen reads as an empty history, the match model follows the training text
+only.
 """
 
 from __future__ import annotations
@@ -117,8 +126,8 @@ COST_BITS = np.concatenate(([0.0], -np.log2(np.arange(1, 65537, dtype=np.float64
 
 # ----------------------------------------------------------------------------- layout of the state
 N_HASHED = 5  # byte orders 2, 3, 4, 6 (for order 6; see HASHED_ORDERS) and the current word
-N_INPUTS = 1 + N_HASHED + 1 + 1  # order 0, order 1, hashed, match, bias
-N_MAPS = 2 + N_HASHED  # StateMaps of the bit-history inputs
+N_INPUTS = 1 + N_HASHED + 1 + 1  # order 1, hashed, match, bias
+N_MAPS = 1 + N_HASHED  # StateMaps of the bit-history inputs: order 1, then the hashed contexts
 MATCH_CONTEXTS = 56 * 256  # match StateMap: (length bucket, expected bit) x previous byte
 MIXER_SETS = 80
 APM_BINS = 16  # one 64-byte cache line per context
@@ -134,8 +143,8 @@ MSET2, A2, MCTX, TOUCH, NRECENT, P16 = range(12, 18)
 HASH = 24  # .. 24 + N_HASHED: the context hashes of the current byte
 NODE = 32  # .. 32 + N_HASHED: the slot (byte offset) of each hashed context for the current nibble
 INPUT = 40  # .. 40 + N_INPUTS: the stretched inputs of the current bit
-MAPIDX = 56  # .. 56 + N_MAPS + 2: the map entries used for the current bit (incl. direct table index)
-DIRECT = 72  # .. 72 + 2: indices of the order-0 / order-1 nodes in the direct table
+MAPIDX = 56  # .. 56 + N_MAPS: the map entries used for the current bit
+DIRECT = 72  # index of the order-1 node in the direct table
 REGS = 80
 
 #: hashed byte orders used for a given max order (the word contexts come on top)
@@ -148,7 +157,7 @@ class CMState:
     """All the memory of a context-mixing model: preallocated numpy arrays, updated in place by the kernel."""
 
     hashed: np.ndarray  # uint8: slots of 16 bytes (checksum + 15 bit-history states), + 1 scratch slot
-    direct: np.ndarray  # uint8: order-0 (256) and order-1 (65536) bit-history states
+    direct: np.ndarray  # uint8: order-1 bit-history states (previous byte x partial byte)
     maps: np.ndarray  # uint32: StateMaps (22-bit probability << 10 | count)
     apm: np.ndarray  # uint32: the two APMs, same format
     weights: np.ndarray  # int32: mixer weights, 16.16 fixed point
@@ -188,7 +197,7 @@ def new_state(order: int, memory_mib: int) -> CMState:
     regs[C0] = 1
     return CMState(
         hashed=_aligned_zeros(n_slots * SLOT + SLOT, np.uint8),
-        direct=np.zeros(256 + 65536, dtype=np.uint8),
+        direct=np.zeros(65536, dtype=np.uint8),
         maps=maps, apm=apm, weights=weights,
         history=np.zeros(memory // 4, dtype=np.uint8),
         index=np.zeros(memory // 16, dtype=np.int32),
@@ -201,7 +210,7 @@ def new_state(order: int, memory_mib: int) -> CMState:
 def table_memory_bytes(order: int, memory_mib: int) -> int:
     """The memory a model of this spec allocates, in bytes (the bound, whatever the input size)."""
     memory = memory_mib << 20
-    fixed = (256 + 65536) + 4 * (N_MAPS * 256 + MATCH_CONTEXTS) + 4 * APM_BINS * APM_CONTEXTS
+    fixed = 65536 + 4 * (N_MAPS * 256 + MATCH_CONTEXTS) + 4 * APM_BINS * APM_CONTEXTS
     fixed += 4 * (MIXER_SETS + 256) * N_INPUTS + RECENT + 8 * REGS + 32
     return (memory // 2 // SLOT) * SLOT + SLOT + memory // 4 + memory // 16 * 4 + fixed
 
@@ -340,7 +349,7 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
     c1 = regs[C4] & 0xFF
     apm_context = c0 ^ (c1 << 6)
     regs[TOUCH] = apm[apm_context * APM_BINS]  # start loading the APM's line now: it is needed last
-    # bit-history inputs: direct order 0 and 1, then the hashed contexts' nodes in their nibble slots
+    # bit-history inputs: direct order 1, then the hashed contexts' nodes in their nibble slots
     if bits == 0 or bits == 4:
         touch = 0
         n_slots = (hashed.shape[0] - SLOT) // SLOT
@@ -356,18 +365,15 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
         nib = c0
     else:
         nib = (c0 & ((1 << (bits - 4)) - 1)) | (1 << (bits - 4))
-    regs[DIRECT] = c0
-    regs[DIRECT + 1] = 256 + (c1 << 8 | c0)
-    n_in = 0
-    for k in range(1, 2):
-        state = np.int64(direct[regs[DIRECT + k]])
-        regs[MAPIDX + k] = k * 256 + state
-        regs[INPUT + n_in] = STRETCH[_map_p(maps, k * 256 + state)]
-        n_in += 1
+    regs[DIRECT] = c1 << 8 | c0
+    state = np.int64(direct[regs[DIRECT]])
+    regs[MAPIDX] = state
+    regs[INPUT] = STRETCH[_map_p(maps, state)]
+    n_in = 1
     for k in range(N_HASHED):
         state = np.int64(hashed[regs[NODE + k] + nib])
-        regs[MAPIDX + 2 + k] = (2 + k) * 256 + state
-        regs[INPUT + n_in] = STRETCH[_map_p(maps, (2 + k) * 256 + state)]
+        regs[MAPIDX + 1 + k] = (1 + k) * 256 + state
+        regs[INPUT + n_in] = STRETCH[_map_p(maps, (1 + k) * 256 + state)]
         n_in += 1
     # match model
     length = regs[MLEN]
@@ -433,14 +439,13 @@ def update(hashed, direct, maps, apm, weights, regs, bit: int, learn: bool) -> N
             nib = c0
         else:
             nib = (c0 & ((1 << (bits - 4)) - 1)) | (1 << (bits - 4))
-        for k in range(1, 2):
-            i = regs[DIRECT + k]
-            direct[i] = NEXT_STATE[2 * np.int64(direct[i]) + bit]
-            _map_update(maps, regs[MAPIDX + k], bit, 1023)
+        i = regs[DIRECT]
+        direct[i] = NEXT_STATE[2 * np.int64(direct[i]) + bit]
+        _map_update(maps, regs[MAPIDX], bit, 1023)
         for k in range(N_HASHED):
             i = regs[NODE + k] + nib
             hashed[i] = NEXT_STATE[2 * np.int64(hashed[i]) + bit]
-            _map_update(maps, regs[MAPIDX + 2 + k], bit, 1023)
+            _map_update(maps, regs[MAPIDX + 1 + k], bit, 1023)
         _map_update(maps, regs[MCTX], bit, 1023)
         err = ((bit << 12) - regs[PMIX]) * 5
         mset = regs[MSET]
