@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 from klcode.cli.main import main
-from klcode.coders.container import MAGIC, ContainerError, pack_bytes, read_header, unpack_bytes
+from klcode.coders.container import (
+    MAGIC,
+    ContainerError,
+    pack_bytes,
+    read_header,
+    unpack_bytes,
+)
 from klcode.models.context import ContextModelSpec
 
 SPEC = ContextModelSpec.parse("cm:memory=1")
