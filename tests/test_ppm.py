@@ -24,8 +24,10 @@ CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 class ReferencePPM:
     """The same PPM written with dicts and lists (no hashing, no Fenwick tree, no pools): the steps it hands the coder."""
 
-    def __init__(self, alphabet: int, order: int, discount: int, update_exclusion: bool, closed: bool) -> None:
-        self.S, self.b, self.e = (16, 0, 16) if discount == 0 else (16, discount, discount)
+    def __init__(self, alphabet: int, order: int, weights: tuple[int, int, int, int, int], update_exclusion: bool,
+                 closed: bool) -> None:
+        self.S, d1, d2, d3, self.e = weights
+        self.D = lambda c: d1 if c == 1 else d2 if c == 2 else d3
         self.V, self.K, self.updx, self.closed = alphabet, order, update_exclusion, closed
         self.contexts: dict[tuple, dict[int, int]] = {}  # insertion-ordered symbol -> count
         self.cnt0 = [0] * alphabet
@@ -36,33 +38,33 @@ class ReferencePPM:
         return None if -2 in tokens else (o, tokens)
 
     def steps(self, x: int) -> tuple[list[tuple[int, int, int]], int]:
-        S, b, e = self.S, self.b, self.e
+        S, D, e = self.S, self.D, self.e
         excluded: set[int] = set()
         steps = []
         for o in range(self.K, 0, -1):
             counts = self.contexts.get(self.context(o))
             if not counts:
                 continue
-            live = [(y, S * n - b) for y, n in counts.items() if y not in excluded]
+            live = [(y, S * n - D(n), D(n)) for y, n in counts.items() if y not in excluded]
             if not live:
                 continue
-            sumw = sum(w for _, w in live)
+            sumw = sum(w for _, w, _ in live)
             left = self.V - len(excluded) - len(live) if self.closed else 1
-            esc = e * len(live) if left > 0 else 0
+            esc = e * len(live) + sum(d for _, _, d in live) if left > 0 else 0
             cum = 0
-            for y, w in live:
+            for y, w, _ in live:
                 if y == x:
                     return steps + [(cum, w, sumw + esc)], o
                 cum += w
             steps.append((sumw, esc, sumw + esc))
-            excluded.update(y for y, _ in live)
+            excluded.update(y for y, _, _ in live)
         held = [y for y in range(self.V) if self.cnt0[y] > 0]
-        live = [(y, S * self.cnt0[y] - b) for y in held if y not in excluded]
+        live = [(y, S * self.cnt0[y] - D(self.cnt0[y]), D(self.cnt0[y])) for y in held if y not in excluded]
         if live:
-            sumw = sum(w for _, w in live)
-            esc = e * len(live) if (self.V - len(held) > 0 or not self.closed) else 0
+            sumw = sum(w for _, w, _ in live)
+            esc = e * len(live) + sum(d for _, _, d in live) if (self.V - len(held) > 0 or not self.closed) else 0
             cum = 0
-            for y, w in live:
+            for y, w, _ in live:
                 if y == x:
                     return steps + [(cum, w, sumw + esc)], 0
                 cum += w
@@ -92,8 +94,8 @@ class ReferencePPM:
 def reference_coding(settings_: PpmSettings, ids, alphabet: int, spellings=None, train=(), learn=True):
     """(payload, ideal bits) of the plain-Python PPM, range-coded by the plain-Python coder."""
     closed = spellings is None
-    tokens = ReferencePPM(alphabet, settings_.order, settings_.discount, settings_.update_exclusion, closed)
-    speller = ReferencePPM(257, settings_.spelling_order, settings_.discount, settings_.update_exclusion, True)
+    tokens = ReferencePPM(alphabet, settings_.order, settings_.weights, settings_.update_exclusion, closed)
+    speller = ReferencePPM(257, settings_.spelling_order, settings_.weights, settings_.update_exclusion, True)
     ext2int: dict[int, int] = {}
 
     def symbol(model: ReferencePPM, x: int, learning: bool) -> list:
@@ -135,9 +137,11 @@ def reference_coding(settings_: PpmSettings, ids, alphabet: int, spellings=None,
     return coder.finish(), bits
 
 
-def spec_of(order=2, discount=12, spelling_order=3, update_exclusion=1, memory=4) -> ContextModelSpec:
-    return ContextModelSpec.parse(f"ppm:order={order},memory={memory},discount={discount},"
-                                  f"spelling_order={spelling_order},update_exclusion={update_exclusion}")
+def spec_of(order=2, discount=12, spelling_order=3, update_exclusion=1, memory=4, discount2=0,
+            discount3=0) -> ContextModelSpec:
+    return ContextModelSpec.parse(f"ppm:order={order},memory={memory},discount={discount},discount2={discount2},"
+                                  f"discount3={discount3},spelling_order={spelling_order},"
+                                  f"update_exclusion={update_exclusion}")
 
 
 SPELLINGS = [b"the", b"cat", b"sat", b"on", b"mat", b"a", b"", b"\xff\x00", b"then", b"at"]
@@ -146,9 +150,10 @@ SPELLINGS = [b"the", b"cat", b"sat", b"on", b"mat", b"a", b"", b"\xff\x00", b"th
 # ----------------------------------------------------------------------------- the compiled model = the reference
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 5), max_size=120), st.integers(0, 3), st.sampled_from([0, 8, 12, 15]),
-       st.booleans())
-def test_closed_alphabet_matches_the_plain_python_ppm(ids, order, discount, update_exclusion):
-    spec = spec_of(order, discount, update_exclusion=int(update_exclusion))
+       st.booleans(), st.sampled_from([0, 3, 31]), st.sampled_from([0, 1, 47]))
+def test_closed_alphabet_matches_the_plain_python_ppm(ids, order, discount, update_exclusion, discount2, discount3):
+    spec = spec_of(order, discount, update_exclusion=int(update_exclusion), discount2=discount2,
+                   discount3=discount3)
     ids = np.array(ids, dtype=np.int64)
     coding = ppm_encode(spec, ids, alphabet_size=6)
     payload, bits = reference_coding(PpmSettings.from_spec(spec), ids, 6)
@@ -161,7 +166,7 @@ def test_closed_alphabet_matches_the_plain_python_ppm(ids, order, discount, upda
        st.lists(st.integers(0, len(SPELLINGS) - 1), max_size=30), st.integers(0, 2), st.integers(0, 2),
        st.booleans())
 def test_spelled_vocabulary_matches_the_plain_python_ppm(ids, train, order, spelling_order, learn):
-    spec = spec_of(order, spelling_order=spelling_order)
+    spec = spec_of(order, spelling_order=spelling_order, discount2=14, discount3=5)
     ids, train = np.array(ids, dtype=np.int64), [np.array(train, dtype=np.int64)]
     coding = ppm_encode(spec, ids, alphabet_size=len(SPELLINGS), spellings=SPELLINGS, train=train, learn=learn)
     payload, bits = reference_coding(PpmSettings.from_spec(spec), ids, len(SPELLINGS), SPELLINGS, train, learn)
@@ -262,7 +267,7 @@ def test_rows_are_the_coders_probabilities(learn):
     rng = np.random.default_rng(4)
     train = [rng.integers(0, 20, size=3_000) % 12]
     ids = rng.integers(0, 20, size=700)
-    spec = spec_of(order=2)
+    spec = spec_of(order=2, discount2=20, discount3=3)  # count-dependent discounts too
     coding = code_adaptive(spec, ids, alphabet_size=20, train=train, learn=learn)
     rows = np.concatenate(list(next_token_distributions(spec, ids, alphabet_size=20, train=train, learn=learn,
                                                         chunk=64)))

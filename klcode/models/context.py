@@ -16,6 +16,7 @@ A :class:`ContextModelSpec` says which adaptive model a coder is driven by;
 * ``ppm``: PPM over token ids of any vocabulary (:mod:`klcode.models.ppm`): ``order``
   0..8 (default 2), ``memory`` MiB 1..4096 (default 64: the hashed contexts and the
   pooled symbol lists), ``discount`` (sixteenths, default 11; 8 = PPMD, 0 = PPMC),
+  ``discount2`` / ``discount3`` (for counts 2 / 3+, default 0: as the one before),
   ``spelling_order`` (default 4) and ``update_exclusion`` (default 1).
 
 >>> spec = ContextModelSpec.parse("cm:order=6,memory=32")

@@ -15,6 +15,9 @@ an *escape*:
   PPMD's 1/2 costs 1.4 % more), as absolute discounting in language modelling
   suggests; on bytes PPMD's 1/2 is better (alice29 at order 4: 2.18 against
   2.25 bits per byte), so byte users pass ``discount=8``;
+* ``discount2`` / ``discount3`` (0: as the one before) discount symbols seen
+  twice / 3 times or more apart, as modified Kneser-Ney does (escape Σ D(c));
+  measured, they do not beat one discount on these texts;
 * **exclusions**: symbols listed in a higher-order context that escaped are left
   out of the lower orders' totals (they cannot be the token);
 * **update exclusion** (``update_exclusion=1``): a token coded at order j is
@@ -78,21 +81,26 @@ class PpmSettings:
 
     order: int
     memory_mib: int
-    discount: int  # sixteenths; 0 = PPMC
+    discount: int  # sixteenths of a count taken from a symbol seen once; 0 = PPMC
     spelling_order: int
     update_exclusion: bool
+    discount2: int = 0  # from a symbol seen twice (0: as discount)
+    discount3: int = 0  # from a symbol seen 3 times or more (0: as discount2)
 
     @classmethod
     def from_spec(cls, spec: ContextModelSpec) -> PpmSettings:
         if spec.kind != "ppm":
             raise ContextModelError(f"the PPM model needs a spec of kind 'ppm' (got {spec.kind!r})")
         return cls(spec.order, spec.memory_mib, spec.option("discount"), spec.option("spelling_order"),
-                   bool(spec.option("update_exclusion")))
+                   bool(spec.option("update_exclusion")), spec.option("discount2"), spec.option("discount3"))
 
     @property
-    def weights(self) -> tuple[int, int, int]:
-        """(S, b, e): a symbol of count c weighs S·c − b, an escape e per distinct symbol."""
-        return (16, 0, 16) if self.discount == 0 else (16, self.discount, self.discount)
+    def weights(self) -> tuple[int, int, int, int, int]:
+        """(S, D1, D2, D3, E): a symbol of count c weighs S·c − D(c), the escape E·d' + Σ D(c) of the d' symbols."""
+        if self.discount == 0:
+            return 16, 0, 0, 0, 16
+        second = self.discount2 or self.discount
+        return 16, self.discount, second, self.discount3 or second, 0
 
 
 @dataclass(frozen=True)
@@ -105,8 +113,8 @@ class PpmCoding:
     per_token_bits: np.ndarray | None
 
 
-def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool, weights: tuple[int, int, int],
-                     update_exclusion: bool) -> tuple:
+def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool,
+                     weights: tuple[int, int, int, int, int], update_exclusion: bool) -> tuple:
     """The preallocated state of one PPM model (the tuple the kernels of :mod:`.ppm_kernels` take)."""
     from . import ppm_kernels as K
 
@@ -119,9 +127,10 @@ def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool,
             slots *= 2
     nodes = max(16, (budget - slots * slot_bytes) // 12) if order > 0 else 16
     meta = np.zeros(K.META_SIZE, dtype=np.int64)
-    S, b, e = weights
-    meta[[K.K_, K.V_, K.S_, K.B_, K.E_, K.MASK_, K.NCAP_, K.CLIM_, K.CLOSED_, K.UPDX_]] = (
-        order, vocabulary, S, b, e, slots - 1, nodes, slots * 3 // 4, int(closed), int(update_exclusion))
+    S, d1, d2, d3, e = weights
+    meta[[K.K_, K.V_, K.S_, K.D1_, K.D2_, K.D3_, K.E_, K.MASK_, K.NCAP_, K.CLIM_, K.CLOSED_, K.UPDX_, K.EMAX_]] = (
+        order, vocabulary, S, d1, d2, d3, e, slots - 1, nodes, slots * 3 // 4, int(closed), int(update_exclusion),
+        e + max(d1, d2, d3))
     return (
         meta,
         np.zeros(vocabulary + 1, dtype=np.int64),  # fw

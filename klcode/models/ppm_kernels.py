@@ -10,10 +10,11 @@ every probe), ``ctx_head`` (first node of the context's symbol list), ``ctx_tot`
 the exclusion list ``excl``, the history ``hist`` (last ``k`` internal ids, −1 = before the start, −2 = a
 token the model does not hold) and a scratch array.
 
-A symbol of count c weighs ``S·c − b`` and a context's escape weighs ``e·d'`` (d' = its symbols not excluded by
-higher orders; 0 when no symbol of a closed alphabet would be left below).  PPMD is S=2, b=1, e=1; PPMC is
-S=1, b=0, e=1; the absolute discount β is S=16, b=e=16β.  Nothing here allocates per token, prints or reads
-files; the coder calls are those of :mod:`klcode.coders.arithmetic`.
+A symbol of count c weighs ``S·c − D(c)`` and a context's escape weighs ``E·d' + Σ D(c)`` over its d' symbols
+not excluded by higher orders (0 when no symbol of a closed alphabet would be left below), with the discount
+D(c) = D1, D2 or D3 for c = 1, 2, ≥ 3 (S = 16; the discounts of modified Kneser-Ney smoothing).  PPMD is
+D1 = D2 = D3 = 8, E = 0; PPMC is D = 0, E = 16.  Nothing here allocates per token, prints or reads files; the
+coder calls are those of :mod:`klcode.coders.arithmetic`.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from ..coders.arithmetic import MAX_TOTAL, PENDING, POSITION, decode_symbol, dec
 # it each call of a helper that takes the model tuple paid ~1 µs of reference-count updates of its 16 arrays.
 
 # indices into meta
-K_, V_, S_, B_, E_, MASK_, NCAP_, NUSED_, CUSED_, CLIM_, D0_, CLOSED_, UPDX_, STAMP_, FWTOT_ = range(15)
-META_SIZE = 16
+(K_, V_, S_, D1_, D2_, D3_, E_, MASK_, NCAP_, NUSED_, CUSED_, CLIM_, D0_, CLOSED_, UPDX_, STAMP_, FWTOT_, DSUM0_,
+ EMAX_) = range(19)
+META_SIZE = 20
 _HASH_MASK = (1 << 38) - 1
 ENCODE, DECODE, DRY = 0, 1, 2
 #: The end-of-spelling marker of the spelling model (bytes are 0..255).
@@ -79,6 +81,16 @@ def _descend(tree, t, complement):
 
 
 @njit(cache=True, _nrt=False)
+def _discount(meta, c):
+    """D(c): the discount of a symbol of count c >= 1."""
+    if c >= 3:
+        return meta[D3_]
+    if c == 2:
+        return meta[D2_]
+    return meta[D1_]
+
+
+@njit(cache=True, _nrt=False)
 def _sift(a, root, n):
     while True:
         child = 2 * root + 1
@@ -106,12 +118,17 @@ def _heapsort(a, n):
 def _rebuild(M):
     """Recompute the order-0 Fenwick tree and its total from the counts (after halving)."""
     meta, fw, cnt0 = M[0], M[1], M[2]
-    S, b = meta[S_], meta[B_]
+    S = meta[S_]
     n = fw.shape[0] - 1
     total = 0
+    discounts = 0
     fw[0] = 0
     for i in range(n):
-        w = S * cnt0[i] - b if cnt0[i] > 0 else 0
+        w = 0
+        if cnt0[i] > 0:
+            d = _discount(meta, cnt0[i])
+            w = S * cnt0[i] - d
+            discounts += d
         fw[i + 1] = w
         total += w
     for i in range(1, n + 1):
@@ -119,6 +136,7 @@ def _rebuild(M):
         if j <= n:
             fw[j] += fw[i]
     meta[FWTOT_] = total
+    meta[DSUM0_] = discounts
 
 
 @njit(cache=True, _nrt=False)
@@ -162,12 +180,12 @@ def _find(M, o, insert):
 @njit(cache=True, _nrt=False)
 def _halve_context(M, s):
     meta, ctx_head, ctx_tot, ncnt, nnext = M[0], M[6], M[7], M[10], M[11]
-    S, b = meta[S_], meta[B_]
+    S = meta[S_]
     total = 0
     node = ctx_head[s]
     while node >= 0:
         ncnt[node] = (ncnt[node] + 1) >> 1
-        total += S * ncnt[node] - b
+        total += S * ncnt[node] - _discount(meta, ncnt[node])
         node = nnext[node]
     ctx_tot[s] = total
 
@@ -176,25 +194,27 @@ def _halve_context(M, s):
 def _count_in_context(M, s, x):
     """Count x once more in context s (a new node if x is not listed); halve first if the total would pass 2^24."""
     meta, ctx_head, ctx_tot, ctx_d, nsym, ncnt, nnext = M[0], M[6], M[7], M[8], M[9], M[10], M[11]
-    S, b, e = meta[S_], meta[B_], meta[E_]
+    S, e = meta[S_], meta[EMAX_]  # e: a bound of the escape weight per symbol
     node = ctx_head[s]
     last = -1
     while node >= 0:
         if nsym[node] == x:
-            if ctx_tot[s] + S + e * ctx_d[s] > MAX_TOTAL:
+            if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:  # the growth is at most S + max D
                 _halve_context(M, s)
-                if ctx_tot[s] + S + e * ctx_d[s] > MAX_TOTAL:
+                if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:
                     return
-            ncnt[node] += 1
-            ctx_tot[s] += S
+            c = ncnt[node]
+            ncnt[node] = c + 1
+            ctx_tot[s] += S - (_discount(meta, c + 1) - _discount(meta, c))
             return
         last = node
         node = nnext[node]
     if meta[NUSED_] >= meta[NCAP_]:
         return
-    if ctx_tot[s] + (S - b) + e * (ctx_d[s] + 1) > MAX_TOTAL:
+    grow = S - meta[D1_]
+    if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:
         _halve_context(M, s)
-        if ctx_tot[s] + (S - b) + e * (ctx_d[s] + 1) > MAX_TOTAL:
+        if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:
             return
     new = meta[NUSED_]
     meta[NUSED_] += 1
@@ -205,7 +225,7 @@ def _count_in_context(M, s, x):
         ctx_head[s] = new
     else:
         nnext[last] = new
-    ctx_tot[s] += S - b
+    ctx_tot[s] += grow
     ctx_d[s] += 1
 
 
@@ -213,19 +233,22 @@ def _count_in_context(M, s, x):
 def _count_order0(M, x):
     """Count x once more at order 0 (x new: its count becomes 1); False when the total has no room for a new id."""
     meta, fw, cnt0, seen = M[0], M[1], M[2], M[3]
-    S, b, e = meta[S_], meta[B_], meta[E_]
+    S, e = meta[S_], meta[EMAX_]
     new = cnt0[x] == 0
-    grow = (S - b) if new else S
     d = meta[D0_] + (1 if new else 0)
-    if meta[FWTOT_] + grow + e * d > MAX_TOTAL:
+    if meta[FWTOT_] + S + e * (d + 1) > MAX_TOTAL:  # the growth is at most S + max D
         for i in range(cnt0.shape[0]):
             cnt0[i] = (cnt0[i] + 1) >> 1
         _rebuild(M)
-        if meta[FWTOT_] + grow + e * d > MAX_TOTAL:
+        if meta[FWTOT_] + S + e * (d + 1) > MAX_TOTAL:
             return False
-    cnt0[x] += 1
+    c = cnt0[x]
+    more = _discount(meta, c + 1) - (_discount(meta, c) if c > 0 else 0)
+    grow = S - more
+    cnt0[x] = c + 1
     _add(fw, x, grow)
     meta[FWTOT_] += grow
+    meta[DSUM0_] += more
     if new:
         meta[D0_] += 1
         if meta[CLOSED_]:
@@ -292,7 +315,7 @@ def code_orders(M, cs, buf, x, mode):
     """
     meta, fw, cnt0 = M[0], M[1], M[2]
     ctx_head, nsym, ncnt, nnext, stamp, excl = M[6], M[9], M[10], M[11], M[12], M[13]
-    K, V, S, b, e, closed = meta[K_], meta[V_], meta[S_], meta[B_], meta[E_], meta[CLOSED_]
+    K, V, S, e, closed = meta[K_], meta[V_], meta[S_], meta[E_], meta[CLOSED_]
     decoding = mode == DECODE
     meta[STAMP_] += 1
     st = meta[STAMP_]
@@ -305,13 +328,16 @@ def code_orders(M, cs, buf, x, mode):
         head = ctx_head[s]
         sumw = 0
         dd = 0
+        discounts = 0
         cumx = -1
         fx = 0
         node = head
         while node >= 0:
             y = nsym[node]
             if stamp[y] != st:
-                w = S * ncnt[node] - b
+                d = _discount(meta, ncnt[node])
+                w = S * ncnt[node] - d
+                discounts += d
                 if y == x:
                     cumx = sumw
                     fx = w
@@ -321,7 +347,7 @@ def code_orders(M, cs, buf, x, mode):
         if dd == 0:
             continue
         left = (V - nex - dd) if closed else 1
-        esc = e * dd if left > 0 else 0
+        esc = e * dd + discounts if left > 0 else 0
         total = sumw + esc
         if decoding:
             t = decode_target(cs, buf, total)
@@ -331,7 +357,7 @@ def code_orders(M, cs, buf, x, mode):
                 while node >= 0:
                     y = nsym[node]
                     if stamp[y] != st:
-                        w = S * ncnt[node] - b
+                        w = S * ncnt[node] - _discount(meta, ncnt[node])
                         if t < run + w:
                             decode_symbol(cs, buf, run, w, total)
                             return np.int64(y), o, bits + math.log2(total / w)
@@ -356,11 +382,14 @@ def code_orders(M, cs, buf, x, mode):
     if dd <= 0:
         return np.int64(-1), -1, bits
     exmass = 0
+    exdisc = 0
     for j in range(nex):
-        exmass += S * cnt0[excl[j]] - b
+        d = _discount(meta, cnt0[excl[j]])
+        exmass += S * cnt0[excl[j]] - d
+        exdisc += d
     sumw = meta[FWTOT_] - exmass
     left = (V - meta[D0_]) if closed else 1
-    esc = e * dd if left > 0 else 0
+    esc = e * dd + meta[DSUM0_] - exdisc if left > 0 else 0
     total = sumw + esc
     if decoding:
         t = decode_target(cs, buf, total)
@@ -371,13 +400,13 @@ def code_orders(M, cs, buf, x, mode):
             for j in range(nex):
                 y = excl[j]
                 if _prefix(fw, y) <= raw:
-                    w = S * cnt0[y] - b
+                    w = S * cnt0[y] - _discount(meta, cnt0[y])
                     raw += w
                     below += w
                 else:
                     break
             y, offset = _descend(fw, raw, False)
-            w = S * cnt0[y] - b
+            w = S * cnt0[y] - _discount(meta, cnt0[y])
             decode_symbol(cs, buf, raw - offset - below, w, total)
             return np.int64(y), 0, bits + math.log2(total / w)
         decode_symbol(cs, buf, sumw, esc, total)
@@ -387,8 +416,8 @@ def code_orders(M, cs, buf, x, mode):
             for j in range(nex):
                 y = excl[j]
                 if y < x:
-                    cum -= S * cnt0[y] - b
-            w = S * cnt0[x] - b
+                    cum -= S * cnt0[y] - _discount(meta, cnt0[y])
+            w = S * cnt0[x] - _discount(meta, cnt0[x])
             encode_symbol(cs, buf, cum, w, total)
             return x, 0, bits + math.log2(total / w)
         encode_symbol(cs, buf, sumw, esc, total)
@@ -545,7 +574,7 @@ def distribution_block(M, ids, start, stop, rows, learn):
     """rows[i − start] = q(· | context before ids[i]) over the closed alphabet, exactly the coder's steps."""
     meta, cnt0 = M[0], M[2]
     ctx_head, nsym, ncnt, nnext, stamp = M[6], M[9], M[10], M[11], M[12]
-    K, V, S, b, e = meta[K_], meta[V_], meta[S_], meta[B_], meta[E_]
+    K, V, S, e = meta[K_], meta[V_], meta[S_], meta[E_]
     for i in range(start, stop):
         row = rows[i - start]
         row[:] = 0.0
@@ -553,6 +582,7 @@ def distribution_block(M, ids, start, stop, rows, learn):
         st = meta[STAMP_]
         nex = 0
         exmass = 0
+        exdisc = 0
         reach = 1.0  # probability of escaping to the current order
         for o in range(K, 0, -1):
             s = _find(M, o, False)
@@ -560,35 +590,40 @@ def distribution_block(M, ids, start, stop, rows, learn):
                 continue
             sumw = 0
             dd = 0
+            discounts = 0
             node = ctx_head[s]
             while node >= 0:
                 y = nsym[node]
                 if stamp[y] != st:
-                    sumw += S * ncnt[node] - b
+                    d = _discount(meta, ncnt[node])
+                    sumw += S * ncnt[node] - d
+                    discounts += d
                     dd += 1
                 node = nnext[node]
             if dd == 0:
                 continue
-            esc = e * dd if V - nex - dd > 0 else 0
+            esc = e * dd + discounts if V - nex - dd > 0 else 0
             total = sumw + esc
             node = ctx_head[s]
             while node >= 0:
                 y = nsym[node]
                 if stamp[y] != st:
-                    row[y] += reach * ((S * ncnt[node] - b) / total)
+                    row[y] += reach * ((S * ncnt[node] - _discount(meta, ncnt[node])) / total)
                     stamp[y] = st
-                    exmass += S * cnt0[y] - b
+                    d = _discount(meta, cnt0[y])
+                    exmass += S * cnt0[y] - d
+                    exdisc += d
                     nex += 1
                 node = nnext[node]
             reach *= esc / total
         dd = meta[D0_] - nex
         if dd > 0:
             sumw = meta[FWTOT_] - exmass
-            esc = e * dd if V - meta[D0_] > 0 else 0
+            esc = e * dd + meta[DSUM0_] - exdisc if V - meta[D0_] > 0 else 0
             total = sumw + esc
             for y in range(V):
                 if cnt0[y] > 0 and stamp[y] != st:
-                    row[y] += reach * ((S * cnt0[y] - b) / total)
+                    row[y] += reach * ((S * cnt0[y] - _discount(meta, cnt0[y])) / total)
             reach *= esc / total
         unseen = V - meta[D0_]
         if unseen > 0 and reach > 0.0:
