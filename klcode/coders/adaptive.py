@@ -129,6 +129,7 @@ def decode_adaptive(spec: ContextModelSpec, payload: bytes, tokens: int, *, alph
     backend = _backend(spec)
     if tokens < 0:
         raise DecodeError(f"the number of tokens to decode must be >= 0 (got {tokens})")
-    return backend.decode(spec, bytes(payload), int(tokens), alphabet_size=alphabet_size,
-                          train=tuple(np.asarray(stream) for stream in train), learn=learn, progress=progress,
-                          **options)
+    decoded = backend.decode(spec, bytes(payload), int(tokens), alphabet_size=alphabet_size,
+                             train=tuple(np.asarray(stream) for stream in train), learn=learn, progress=progress,
+                             **options)
+    return np.asarray(decoded, dtype=np.int64)

@@ -142,7 +142,7 @@ def encode(spec: ContextModelSpec, ids: np.ndarray, *, alphabet_size: int, train
 def decode(spec: ContextModelSpec, payload: bytes, tokens: int, *, alphabet_size: int,
            train: Sequence[np.ndarray] = (), learn: bool = True, progress: Callable[[int], None] | None = None,
            reference: bool = False) -> np.ndarray:
-    """The byte ids back from a payload of ``tokens`` bytes coded by :func:`encode` with the same settings."""
+    """The bytes (uint8) back from a payload of ``tokens`` bytes coded by :func:`encode` with the same settings."""
     state = _trained_state(spec, train, alphabet_size, reference)
     buf = np.frombuffer(bytes(payload), dtype=np.uint8).copy()  # writable, as the encoder's buffer: one compilation
     coder = ac.new_decoder(buf)
@@ -153,4 +153,4 @@ def decode(spec: ContextModelSpec, payload: bytes, tokens: int, *, alphabet_size
         run(state, 2, learn, data, start, stop, coder, buf, nothing, reference=reference)
         if progress is not None:
             progress(stop - start)
-    return data.astype(np.int64)
+    return data  # uint8: decode_adaptive hands out int64 ids, the verification compares these directly
