@@ -1,6 +1,6 @@
 """The figure of ``klcode models --plot``: per-position KL(base‖test) as histogram, CDF, and along the text.
 
-matplotlib is imported when drawing (``pip install 'klcode[plot]'``); the file is written atomically.
+matplotlib (a dependency) is imported when drawing, never at import; the file is written atomically.
 """
 
 from __future__ import annotations
