@@ -7,7 +7,8 @@ import pytest
 from klcode.cli import main
 from klcode.demos import load_all
 
-NAMES = ["coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite", "estimators"]
+NAMES = ["coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite", "estimators", "context",
+         "recompress"]
 
 
 def run(capsys, *args):
@@ -55,9 +56,9 @@ def test_coin_parameters(capsys):
     "args, code, message",
     [
         (["demo"], 2, "klcode: usage error: name a demo (coin, binomial, worms, recoding, gaussians, cross-entropy, "
-                      "infinite, estimators) or give --list (see 'klcode demo --help')"),
+                      "infinite, estimators, context, recompress) or give --list (see 'klcode demo --help')"),
         (["demo", "dice"], 2, "klcode: usage error: unknown demo 'dice' (choose from coin, binomial, worms, recoding, "
-                              "gaussians, cross-entropy, infinite, estimators) (see 'klcode demo --help')"),
+                              "gaussians, cross-entropy, infinite, estimators, context, recompress) (see 'klcode demo --help')"),
         (["demo", "coin", "--plot", "x.gif"], 2, "klcode: usage error: --plot file must end in .png or .svg (got 'x.gif') "
                                                  "(see 'klcode demo --help')"),
         (["demo", "coin", "--seed", "-1"], 1, "klcode: error: --seed must be >= 0 (got -1)"),

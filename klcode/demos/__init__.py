@@ -23,7 +23,10 @@ def load_all() -> dict[str, Demo]:
     """Import every demo module (each registers itself) and return :data:`DEMOS` in lesson order."""
     from . import binomial, coin, crossentropy, estimators, gaussians, infinite, recoding, worms  # noqa: F401
 
-    order = ("coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite", "estimators")
+    from . import context, recompress  # noqa: F401
+
+    order = ("coin", "binomial", "worms", "recoding", "gaussians", "cross-entropy", "infinite", "estimators",
+             "context", "recompress")
     return {name: DEMOS[name] for name in order if name in DEMOS}
 
 
