@@ -64,8 +64,9 @@ PARAMETERS = ("--p TEXT (the text A; default corpora/udhr/eng.txt) --q TEXT (ano
 
 
 def corpora_folder() -> str:
-    """The ``corpora`` folder of the klcode source tree (the demos' default texts)."""
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "corpora")
+    """The ``corpora`` folder of the klcode source tree (the demos' default texts), else ``./corpora``."""
+    beside = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "corpora")
+    return beside if os.path.isdir(beside) else os.path.abspath("corpora")
 
 
 def default_text(spec: str | None, default: str, flag: str) -> tuple[str, bytes]:
