@@ -569,7 +569,8 @@ def _context(text: RateText, offset: int, length: int, width: int = 24) -> str:
     left = body[max(0, start - width): start]
     right = body[start + length: start + length + width]
     snippet = f"{left}[{body[start:start + length]}]{right}"
-    return snippet.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
+    snippet = snippet.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎")
+    return re.sub(r"[ \t]*⏎[ \t⏎]*", "⏎", re.sub(r"[ \t]+", " ", snippet))
 
 
 # ------------------------------------------------------------ rate matrix
