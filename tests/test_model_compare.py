@@ -196,3 +196,31 @@ def test_quantized_copy_kl_and_bits_are_consistent():
     # the bit gap measured by coding is the cross-entropy gap, within the coders' few flush bytes
     slack = (c.base_coding.overhead_bits + c.test_coding.overhead_bits + 16) / c.positions
     assert abs(c.measured_gap_bits_per_token - c.cross_entropy_gap_bits_per_token) <= slack
+
+
+def test_the_codings_are_the_python_reference_coders_bytes():
+    """The payloads of compare_models equal those of the plain-Python range coder fed the same intervals,
+    and the Python decoder reads the tokens back from them with the reference frequencies."""
+    from klcode.coders.arithmetic import RangeDecoderReference, RangeEncoderReference
+
+    base, test, tokens = pair(np.float64, n=300, v=25, seed=11)
+    b, t = MemorySource(base, tokens, "b"), MemorySource(test, tokens, "t")
+    c = mc.compare_models(b, t, rows=64)
+    for rows, coding in ((base, c.base_coding), (test, c.test_coding)):
+        payload = coding.payload
+        assert len(payload) == coding.payload_bytes
+        encoder = RangeEncoderReference()
+        frequencies = [mc.reference_frequencies(row) for row in rows]
+        for freq, x in zip(frequencies, tokens):
+            encoder.encode_symbol(sum(freq[:x]), freq[x], mc.FREQUENCY_TOTAL)
+        assert encoder.finish() == payload
+        decoder = RangeDecoderReference(payload)
+        decoded = []
+        for freq in frequencies:
+            target, cum, x = decoder.decode_target(mc.FREQUENCY_TOTAL), 0, 0
+            while cum + freq[x] <= target:
+                cum += freq[x]
+                x += 1
+            decoder.decode_symbol(cum, freq[x], mc.FREQUENCY_TOTAL)
+            decoded.append(x)
+        assert decoded == tokens.tolist()

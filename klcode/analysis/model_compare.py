@@ -92,6 +92,7 @@ class ModelCoding:
     ideal_quantized_bits: float     # Σ −log2(f_x / 2^24): what the coder was asked to spend
     cross_entropy_bits: float       # Σ −log2 q(x_i): the exact cost under the model's rows
     verified: bool
+    payload: bytes = b""            # the range-coded bitstream itself
 
     @property
     def measured_bits(self) -> int:
@@ -329,8 +330,10 @@ def compare_models(base: PositionSource, test: PositionSource, *, top_k: int = 5
     nll_b, nll_t = stats[:, mk.NLL_B], stats[:, mk.NLL_T]
     ideal_b = -np.log2(stats[:, mk.FREQ_B] / FREQUENCY_TOTAL).sum()
     ideal_t = -np.log2(stats[:, mk.FREQ_T] / FREQUENCY_TOTAL).sum()
-    base_coding = ModelCoding(base.label, n, len(payloads[0]), float(ideal_b), float(nll_b.sum() / LN2), verify)
-    test_coding = ModelCoding(test.label, n, len(payloads[1]), float(ideal_t), float(nll_t.sum() / LN2), verify)
+    base_coding = ModelCoding(base.label, n, len(payloads[0]), float(ideal_b), float(nll_b.sum() / LN2), verify,
+                              bytes(payloads[0]))
+    test_coding = ModelCoding(test.label, n, len(payloads[1]), float(ideal_t), float(nll_t.sum() / LN2), verify,
+                              bytes(payloads[1]))
 
     p_b, p_t = np.exp(-nll_b), np.exp(-nll_t)
     delta_p = p_t - p_b
