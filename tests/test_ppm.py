@@ -311,6 +311,8 @@ def test_bad_inputs_are_refused_with_the_value_given():
         ppm_encode(spec_of(), np.array([0, 1]), alphabet_size=2, spellings=[b"a", b"a"])
     with pytest.raises(DataError, match="spelling for every id"):
         ppm_encode(spec_of(), np.array([0, 1]), alphabet_size=3, spellings=[b"a", b"b"])
+    with pytest.raises(DataError, match="spellings must be bytes"):
+        ppm_encode(spec_of(), np.array([0, 1]), alphabet_size=2, spellings=["a", "b"])
     with pytest.raises(ContextModelError, match="discount"):
         ContextModelSpec.parse("ppm:discount=16")
 

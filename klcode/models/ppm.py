@@ -180,6 +180,9 @@ class _Model:
             if len(spellings) < alphabet_size:
                 raise DataError(f"a PPM model needs a spelling for every id (got {len(spellings)} spellings for "
                                 f"alphabet_size {alphabet_size})")
+            if any(not isinstance(s, (bytes, bytearray, memoryview)) for s in spellings[:alphabet_size]):
+                bad = next(s for s in spellings if not isinstance(s, (bytes, bytearray, memoryview)))
+                raise DataError(f"spellings must be bytes, one per id (got {type(bad).__name__} {bad!r:.40})")
             spellings = [bytes(s) for s in spellings[:alphabet_size]]
             self.lookup = {s: i for i, s in enumerate(spellings)}
             if len(self.lookup) < alphabet_size:
