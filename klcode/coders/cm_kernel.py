@@ -113,8 +113,11 @@ def _trained_state(spec: ContextModelSpec, train: Sequence[np.ndarray], alphabet
 
 def encode(spec: ContextModelSpec, ids: np.ndarray, *, alphabet_size: int, train: Sequence[np.ndarray] = (),
            learn: bool = True, per_token: bool = False, progress: Callable[[int], None] | None = None,
-           reference: bool = False) -> tuple[bytes, float, np.ndarray | None]:
-    """Range-code byte ids with the model (trained first on ``train``): (payload, ideal bits, per-byte bits)."""
+           reference: bool = False, spellings: Sequence[bytes] | None = None) -> tuple[bytes, float, np.ndarray | None]:
+    """Range-code byte ids with the model (trained first on ``train``): (payload, ideal bits, per-byte bits).
+
+    ``spellings`` is accepted for the callers that pass it to every kind, and ignored: bytes spell themselves.
+    """
     data = _check_bytes(ids, alphabet_size, "the stream")
     state = _trained_state(spec, train, alphabet_size, reference)
     coder = ac.new_encoder()
@@ -141,7 +144,7 @@ def encode(spec: ContextModelSpec, ids: np.ndarray, *, alphabet_size: int, train
 
 def decode(spec: ContextModelSpec, payload: bytes, tokens: int, *, alphabet_size: int,
            train: Sequence[np.ndarray] = (), learn: bool = True, progress: Callable[[int], None] | None = None,
-           reference: bool = False) -> np.ndarray:
+           reference: bool = False, spellings: Sequence[bytes] | None = None) -> np.ndarray:
     """The bytes (uint8) back from a payload of ``tokens`` bytes coded by :func:`encode` with the same settings."""
     state = _trained_state(spec, train, alphabet_size, reference)
     buf = np.frombuffer(bytes(payload), dtype=np.uint8).copy()  # writable, as the encoder's buffer: one compilation
