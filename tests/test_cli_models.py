@@ -137,6 +137,10 @@ def test_nan_logits_in_an_array_file(capsys, tmp_path):
 
 
 def test_usage_errors_exit_2(capsys, pair):
+    before = (pair / "test.kld").read_bytes()
+    code, _, err = run(capsys, "models", pair / "base.kld", pair / "test.kld", "--json", "-o", pair / "test.kld")
+    assert code == 2 and "is an input; klcode never overwrites its input" in err
+    assert (pair / "test.kld").read_bytes() == before
     code, _, err = run(capsys, "models", pair / "base.kld", "quant:x")
     assert code == 2 and "quant:B[:MODEL] needs an integer number of bits (got 'x')" in err
     code, _, err = run(capsys, "models", "ppm", "quant:4")

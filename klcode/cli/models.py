@@ -78,6 +78,18 @@ def open_source(spec: str, *, text: str | None, base=None, tokens_file: str | No
     return sources.open_file_source(spec, tokens=tokens_file)
 
 
+def _refuse_overwriting_inputs(outputs: list[str | None], specs: list[str | None]) -> None:
+    """A usage error when an output file is one of the inputs (klcode never overwrites its input)."""
+    inputs = []
+    for spec in filter(None, specs):
+        path = spec.rpartition("@")[2] if spec.startswith("ppm") else spec.split(":")[-1]
+        if os.path.exists(path):
+            inputs.append(path)
+    for output in filter(None, outputs):
+        if os.path.exists(output) and any(os.path.samefile(output, path) for path in inputs):
+            raise click.UsageError(f"the output {output!r} is an input; klcode never overwrites its input")
+
+
 @click.command("models", epilog=SPEC_HELP)
 @click.argument("base_spec", metavar="BASE")
 @click.argument("test_spec", metavar="TEST")
@@ -121,6 +133,7 @@ def models(base_spec: str, test_spec: str, text: str | None, tokens_file: str | 
                        quiet=quiet)
     if plot is not None and not plot.lower().endswith((".png", ".svg")):
         raise click.BadParameter(f"plot file must end in .png or .svg (got {plot!r})", param_hint="--plot")
+    _refuse_overwriting_inputs([output, plot], [base_spec, test_spec, text, tokens_file])
     passes = 1 if no_verify else 2
     with progress_bar("models", lambda: base.positions * passes, quiet, unit="positions") as progress:
         result = compare_models(base, test, top_k=top_k, verify=not no_verify, top=top, context=context_width,
