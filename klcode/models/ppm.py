@@ -39,7 +39,7 @@ range coder's limit, identically in encoder and decoder.
 
 **Memory**: ``memory_mib`` bounds the context tables: up to half for the hashed
 contexts (open addressing, linear probing, the full context checked on every
-probe; 17 + 4k bytes a slot, filled to 3/4 at most) and the rest for the pooled
+probe; 21 + 4k bytes a slot, filled to 3/4 at most) and the rest for the pooled
 symbol lists (12 bytes a symbol: id, count, next).  When either is full the model
 stops adding contexts and symbols (existing ones keep counting) — deterministic,
 and still a valid code, since a symbol missing from a context escapes to a lower
@@ -120,7 +120,7 @@ def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool,
 
     budget = memory_mib << 20
     width = max(order, 1)
-    slot_bytes = 17 + 4 * width
+    slot_bytes = 21 + 4 * width
     slots = 16
     if order > 0:
         while slots * 2 * slot_bytes <= budget // 2:
@@ -147,7 +147,8 @@ def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool,
         np.zeros(vocabulary, dtype=np.int64),  # stamp
         np.zeros(vocabulary, dtype=np.int32),  # excl
         np.full(order, -1, dtype=np.int32),  # hist
-        np.zeros(2 * (order + 1), dtype=np.int64),  # scratch
+        np.zeros(2 * (order + 1), dtype=np.int64),  # scratch: slots and nodes of the last look-up
+        np.zeros(slots, dtype=np.int32),  # ctx_tail
     )
 
 

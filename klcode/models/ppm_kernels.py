@@ -8,7 +8,8 @@ the hashed context table ``ctx_ord`` (order + 1, 0 = empty slot), ``ctx_tok`` (t
 every probe), ``ctx_head`` (first node of the context's symbol list), ``ctx_tot`` (Σ weights of its symbols),
 ``ctx_d`` (distinct symbols), the node pool ``nsym`` / ``ncnt`` / ``nnext``, the exclusion stamps ``stamp``,
 the exclusion list ``excl``, the history ``hist`` (last ``k`` internal ids, −1 = before the start, −2 = a
-token the model does not hold) and a scratch array.
+token the model does not hold), a scratch array (the slots and nodes the last look-up found, for the update)
+and ``ctx_tail`` (the last node of each context's list).
 
 A symbol of count c weighs ``S·c − D(c)`` and a context's escape weighs ``E·d' + Σ D(c)`` over its d' symbols
 not excluded by higher orders (0 when no symbol of a closed alphabet would be left below), with the discount
@@ -162,6 +163,7 @@ def _find(M, o, insert):
             for j in range(o):
                 ctx_tok[i * K + j] = hist[K - 1 - j]
             ctx_head[i] = -1
+            M[16][i] = -1
             ctx_tot[i] = 0
             ctx_d[i] = 0
             meta[CUSED_] += 1
@@ -191,27 +193,26 @@ def _halve_context(M, s):
 
 
 @njit(cache=True, _nrt=False)
-def _count_in_context(M, s, x):
-    """Count x once more in context s (a new node if x is not listed); halve first if the total would pass 2^24."""
-    meta, ctx_head, ctx_tot, ctx_d, nsym, ncnt, nnext = M[0], M[6], M[7], M[8], M[9], M[10], M[11]
+def _increment(M, s, node):
+    """Count the symbol of ``node`` once more in context s; halve first if the total could pass 2^24."""
+    meta, ctx_tot, ctx_d, ncnt = M[0], M[7], M[8], M[10]
     S, e = meta[S_], meta[EMAX_]  # e: a bound of the escape weight per symbol
-    node = ctx_head[s]
-    last = -1
-    while node >= 0:
-        if nsym[node] == x:
-            if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:  # the growth is at most S + max D
-                _halve_context(M, s)
-                if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:
-                    return
-            c = ncnt[node]
-            ncnt[node] = c + 1
-            ctx_tot[s] += S - (_discount(meta, c + 1) - _discount(meta, c))
+    if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:  # the growth is at most S + max D
+        _halve_context(M, s)
+        if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:
             return
-        last = node
-        node = nnext[node]
+    c = ncnt[node]
+    ncnt[node] = c + 1
+    ctx_tot[s] += S - (_discount(meta, c + 1) - _discount(meta, c))
+
+
+@njit(cache=True, _nrt=False)
+def _append(M, s, x):
+    """Add x (not listed yet) to the end of context s with count 1, if the pool and the total have room."""
+    meta, ctx_head, ctx_tot, ctx_d, nsym, ncnt, nnext, ctx_tail = M[0], M[6], M[7], M[8], M[9], M[10], M[11], M[16]
+    S, e = meta[S_], meta[EMAX_]
     if meta[NUSED_] >= meta[NCAP_]:
         return
-    grow = S - meta[D1_]
     if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:
         _halve_context(M, s)
         if ctx_tot[s] + S + e * (ctx_d[s] + 1) > MAX_TOTAL:
@@ -221,12 +222,26 @@ def _count_in_context(M, s, x):
     nsym[new] = x
     ncnt[new] = 1
     nnext[new] = -1
-    if last < 0:
+    if ctx_tail[s] < 0:
         ctx_head[s] = new
     else:
-        nnext[last] = new
-    ctx_tot[s] += grow
+        nnext[ctx_tail[s]] = new
+    ctx_tail[s] = new
+    ctx_tot[s] += S - meta[D1_]
     ctx_d[s] += 1
+
+
+@njit(cache=True, _nrt=False)
+def _count_in_context(M, s, x):
+    """Count x once more in context s (appended if not listed)."""
+    ctx_head, nsym, nnext = M[6], M[9], M[11]
+    node = ctx_head[s]
+    while node >= 0:
+        if nsym[node] == x:
+            _increment(M, s, node)
+            return
+        node = nnext[node]
+    _append(M, s, x)
 
 
 @njit(cache=True, _nrt=False)
@@ -258,36 +273,54 @@ def _count_order0(M, x):
 
 @njit(cache=True, _nrt=False)
 def find_order(M, x):
-    """The order PPM codes x at: the highest order whose context lists x; 0 if only order 0 has it; −1 if new."""
-    meta, cnt0, ctx_head, nsym, nnext = M[0], M[2], M[6], M[9], M[11]
-    if x < 0 or cnt0[x] == 0:
-        return -1
-    for o in range(meta[K_], 0, -1):
+    """The order PPM codes x at: the highest order whose context lists x; 0 if only order 0 has it; −1 if new.
+
+    Like :func:`code_orders` it leaves the slots of the contexts it looked at (and x's node) for :func:`update`.
+    """
+    meta, cnt0, ctx_head, nsym, nnext, scratch = M[0], M[2], M[6], M[9], M[11], M[15]
+    K = meta[K_]
+    held = x >= 0 and cnt0[x] > 0
+    for o in range(K, 0, -1):
         s = _find(M, o, False)
-        if s < 0:
+        scratch[o] = s
+        if s < 0 or not held:
             continue
         node = ctx_head[s]
         while node >= 0:
             if nsym[node] == x:
+                scratch[K + 1 + o] = node
                 return o
             node = nnext[node]
-    return 0
+    return 0 if held else -1
 
 
 @njit(cache=True, _nrt=False)
 def update(M, x, found):
     """Learn x coded at order ``found``: orders found..k (all with update exclusion off); True if x is held."""
-    meta = M[0]
+    meta, scratch = M[0], M[15]
+    K = meta[K_]
     if found == -1:
         if not _count_order0(M, x):
             return False
     elif found == 0 or not meta[UPDX_]:
         _count_order0(M, x)
-    lo = max(found, 1) if meta[UPDX_] else 1
-    for o in range(lo, meta[K_] + 1):
-        s = _find(M, o, True)
+    if not meta[UPDX_]:
+        for o in range(1, K + 1):
+            s = _find(M, o, True)
+            if s >= 0:
+                _count_in_context(M, s, x)
+        return True
+    # the contexts of orders found..k were just looked at (code_orders / find_order left their slots): x is
+    # listed at order found (its node is known) and in none above, so nothing needs a scan
+    for o in range(max(found, 1), K + 1):
+        if o == found:
+            _increment(M, scratch[o], scratch[K + 1 + o])
+            continue
+        s = scratch[o]
+        if s < 0:
+            s = _find(M, o, True)
         if s >= 0:
-            _count_in_context(M, s, x)
+            _append(M, s, x)
     return True
 
 
@@ -314,7 +347,7 @@ def code_orders(M, cs, buf, x, mode):
     steps given to the coder.
     """
     meta, fw, cnt0 = M[0], M[1], M[2]
-    ctx_head, nsym, ncnt, nnext, stamp, excl = M[6], M[9], M[10], M[11], M[12], M[13]
+    ctx_head, nsym, ncnt, nnext, stamp, excl, scratch = M[6], M[9], M[10], M[11], M[12], M[13], M[15]
     K, V, S, e, closed = meta[K_], meta[V_], meta[S_], meta[E_], meta[CLOSED_]
     decoding = mode == DECODE
     meta[STAMP_] += 1
@@ -323,6 +356,7 @@ def code_orders(M, cs, buf, x, mode):
     bits = 0.0
     for o in range(K, 0, -1):
         s = _find(M, o, False)
+        scratch[o] = s  # for update
         if s < 0:
             continue
         head = ctx_head[s]
@@ -341,6 +375,7 @@ def code_orders(M, cs, buf, x, mode):
                 if y == x:
                     cumx = sumw
                     fx = w
+                    scratch[K + 1 + o] = node
                 sumw += w
                 dd += 1
             node = nnext[node]
@@ -359,6 +394,7 @@ def code_orders(M, cs, buf, x, mode):
                     if stamp[y] != st:
                         w = S * ncnt[node] - _discount(meta, ncnt[node])
                         if t < run + w:
+                            scratch[K + 1 + o] = node
                             decode_symbol(cs, buf, run, w, total)
                             return np.int64(y), o, bits + math.log2(total / w)
                         run += w
