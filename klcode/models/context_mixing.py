@@ -360,6 +360,14 @@ def predict(hashed, direct, maps, apm, weights, history, regs, learn: bool) -> i
         regs[NODE + N_HASHED] = touch
         for k in range(N_HASHED):
             regs[NODE + k] = _find_slot(hashed, regs[NODE + k], learn)
+    elif bits == 2:  # the second nibble's slots are one of 4: start loading their lines now
+        touch = 0
+        n_slots = (hashed.shape[0] - SLOT) // SLOT
+        for k in range(N_HASHED):
+            for low in range(4):
+                key = (regs[HASH + k] ^ ((c0 * 4 + low) * 0x6F4F2A1)) & 0xFFFFFFFF
+                touch += np.int64(hashed[((key * 0x2F0B4C25 >> 8) & (n_slots - 1)) * SLOT])
+        regs[NODE + N_HASHED] = touch
     # position of c0's node inside the nibble tree: 1..15
     if bits < 4:
         nib = c0
