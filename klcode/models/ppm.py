@@ -139,7 +139,7 @@ def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool,
         np.zeros(slots, dtype=np.int8),  # ctx_ord
         np.zeros(slots * width, dtype=np.int32),  # ctx_tok
         np.zeros(slots, dtype=np.int32),  # ctx_head
-        np.zeros(slots, dtype=np.int64),  # ctx_tot
+        np.zeros(slots, dtype=np.int32),  # ctx_tot
         np.zeros(slots, dtype=np.int32),  # ctx_d
         np.zeros(nodes, dtype=np.int32),  # nsym
         np.zeros(nodes, dtype=np.int32),  # ncnt
@@ -149,6 +149,7 @@ def new_model_arrays(order: int, memory_mib: int, vocabulary: int, closed: bool,
         np.full(order, -1, dtype=np.int32),  # hist
         np.zeros(2 * (order + 1), dtype=np.int64),  # scratch: slots and nodes of the last look-up
         np.zeros(slots, dtype=np.int32),  # ctx_tail
+        np.zeros(slots, dtype=np.int32),  # ctx_dsum: Σ D(c) of the context's symbols
     )
 
 

@@ -9,7 +9,7 @@ every probe), ``ctx_head`` (first node of the context's symbol list), ``ctx_tot`
 ``ctx_d`` (distinct symbols), the node pool ``nsym`` / ``ncnt`` / ``nnext``, the exclusion stamps ``stamp``,
 the exclusion list ``excl``, the history ``hist`` (last ``k`` internal ids, −1 = before the start, −2 = a
 token the model does not hold), a scratch array (the slots and nodes the last look-up found, for the update)
-and ``ctx_tail`` (the last node of each context's list).
+``ctx_tail`` (the last node of each context's list) and ``ctx_dsum`` (Σ D(c) of its symbols).
 
 A symbol of count c weighs ``S·c − D(c)`` and a context's escape weighs ``E·d' + Σ D(c)`` over its d' symbols
 not excluded by higher orders (0 when no symbol of a closed alphabet would be left below), with the discount
@@ -164,6 +164,7 @@ def _find(M, o, insert):
                 ctx_tok[i * K + j] = hist[K - 1 - j]
             ctx_head[i] = -1
             M[16][i] = -1
+            M[17][i] = 0
             ctx_tot[i] = 0
             ctx_d[i] = 0
             meta[CUSED_] += 1
@@ -181,15 +182,19 @@ def _find(M, o, insert):
 
 @njit(cache=True, _nrt=False)
 def _halve_context(M, s):
-    meta, ctx_head, ctx_tot, ncnt, nnext = M[0], M[6], M[7], M[10], M[11]
+    meta, ctx_head, ctx_tot, ncnt, nnext, ctx_dsum = M[0], M[6], M[7], M[10], M[11], M[17]
     S = meta[S_]
     total = 0
+    discounts = 0
     node = ctx_head[s]
     while node >= 0:
         ncnt[node] = (ncnt[node] + 1) >> 1
-        total += S * ncnt[node] - _discount(meta, ncnt[node])
+        d = _discount(meta, ncnt[node])
+        total += S * ncnt[node] - d
+        discounts += d
         node = nnext[node]
     ctx_tot[s] = total
+    ctx_dsum[s] = discounts
 
 
 @njit(cache=True, _nrt=False)
@@ -203,7 +208,9 @@ def _increment(M, s, node):
             return
     c = ncnt[node]
     ncnt[node] = c + 1
-    ctx_tot[s] += S - (_discount(meta, c + 1) - _discount(meta, c))
+    more = _discount(meta, c + 1) - _discount(meta, c)
+    ctx_tot[s] += S - more
+    M[17][s] += more
 
 
 @njit(cache=True, _nrt=False)
@@ -228,6 +235,7 @@ def _append(M, s, x):
         nnext[ctx_tail[s]] = new
     ctx_tail[s] = new
     ctx_tot[s] += S - meta[D1_]
+    M[17][s] += meta[D1_]
     ctx_d[s] += 1
 
 
@@ -348,6 +356,7 @@ def code_orders(M, cs, buf, x, mode):
     """
     meta, fw, cnt0 = M[0], M[1], M[2]
     ctx_head, nsym, ncnt, nnext, stamp, excl, scratch = M[6], M[9], M[10], M[11], M[12], M[13], M[15]
+    ctx_tot, ctx_d, ctx_dsum = M[7], M[8], M[17]
     K, V, S, e, closed = meta[K_], meta[V_], meta[S_], meta[E_], meta[CLOSED_]
     decoding = mode == DECODE
     meta[STAMP_] += 1
@@ -360,25 +369,42 @@ def code_orders(M, cs, buf, x, mode):
         if s < 0:
             continue
         head = ctx_head[s]
-        sumw = 0
-        dd = 0
-        discounts = 0
         cumx = -1
         fx = 0
-        node = head
-        while node >= 0:
-            y = nsym[node]
-            if stamp[y] != st:
-                d = _discount(meta, ncnt[node])
-                w = S * ncnt[node] - d
-                discounts += d
-                if y == x:
-                    cumx = sumw
-                    fx = w
-                    scratch[K + 1 + o] = node
-                sumw += w
-                dd += 1
-            node = nnext[node]
+        if nex == 0:  # nothing excluded: the context's own sums, and the encoder scans only up to x
+            sumw = np.int64(ctx_tot[s])
+            dd = np.int64(ctx_d[s])
+            discounts = np.int64(ctx_dsum[s])
+            if not decoding:
+                run = 0
+                node = head
+                while node >= 0:
+                    w = S * ncnt[node] - _discount(meta, ncnt[node])
+                    if nsym[node] == x:
+                        cumx = run
+                        fx = w
+                        scratch[K + 1 + o] = node
+                        break
+                    run += w
+                    node = nnext[node]
+        else:
+            sumw = 0
+            dd = 0
+            discounts = 0
+            node = head
+            while node >= 0:
+                y = nsym[node]
+                if stamp[y] != st:
+                    d = _discount(meta, ncnt[node])
+                    w = S * ncnt[node] - d
+                    discounts += d
+                    if y == x:
+                        cumx = sumw
+                        fx = w
+                        scratch[K + 1 + o] = node
+                    sumw += w
+                    dd += 1
+                node = nnext[node]
         if dd == 0:
             continue
         left = (V - nex - dd) if closed else 1
