@@ -147,7 +147,8 @@ def speed(spec: ContextModelSpec, data: bytes, runs: int) -> dict[str, Any]:
         result["stages"][stage] = {
             "runs_wall_s": times["wall"], "runs_cpu_s": times["cpu"], "median_wall_s": wall, "median_cpu_s": cpu,
             "mb_per_s_wall": len(data) / common.MB / wall, "mb_per_s_cpu": len(data) / common.MB / cpu,
-            "verdict": "PASS" if len(data) / common.MB / wall >= TARGET_MB_PER_S else "BELOW",
+            # one core: the CPU time of this process (on a shared machine the wall clock also counts the waits)
+            "verdict": "PASS" if len(data) / common.MB / cpu >= TARGET_MB_PER_S else "BELOW",
         }
     return result
 
@@ -220,7 +221,7 @@ def summary_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
                 for stage, v in s["stages"].items()]
         tables.append(common.table(
             "context-speed", "Speed of the cm model (one core)",
-            ("stage", "median wall s", "MB/s wall", "median CPU s", "MB/s CPU", "target MB/s", ""), rows,
+            ("stage", "median wall s", "MB/s wall", "median CPU s", "MB/s CPU", "target (CPU) MB/s", ""), rows,
             left={0, 6}, source=results["benchmark"],
             notes=[f"Data: {' + '.join(config['files'])}, {s['input_bytes']:,} bytes; median of "
                    f"{config['runs']} runs; every decode verified. First call (compile or load numba's cache) "
