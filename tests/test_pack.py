@@ -10,6 +10,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from klcode.cli.main import main
 from klcode.coders.container import (
@@ -154,3 +156,11 @@ def test_cli_usage_errors(tmp_path, capsys):
     assert "does not end in .klc" in capsys.readouterr().err
     assert main(["pack", str(tmp_path / "missing.txt")]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.binary(max_size=3000) | st.lists(st.sampled_from([b"ab", b"\x00", b"\xff" * 7, b"the "]), max_size=400)
+       .map(b"".join))
+def test_pack_unpack_round_trips_any_bytes(data):
+    blob = pack_bytes(data, SPEC)
+    assert unpack_bytes(blob) == data and read_header(blob).original_bytes == len(data)
