@@ -92,6 +92,27 @@ def test_a_frozen_model_does_not_drift_toward_the_coded_text() -> None:
     assert l_[3000:].sum() < 0.2 * l_[:3000].sum()
 
 
+def test_a_frozen_model_changes_nothing_in_its_tables() -> None:
+    """learn=False: after coding, every table is as training left it (only the context registers moved)."""
+    state = cm_kernel._trained_state(SMALL, [alice(5000)], 256, False)
+    before = {name: getattr(state, name).copy() for name in ("hashed", "direct", "maps", "apm", "weights", "history",
+                                                             "index")}
+    text = alice(3000, 70000)
+    coder, out = ac.new_encoder(), np.zeros(cm_kernel.worst_case_bytes(text.size), dtype=np.uint8)
+    cm_kernel.run(state, 1, False, text.copy(), 0, text.size, coder, out, np.zeros(0, dtype=np.float32))
+    for name, table in before.items():
+        assert np.array_equal(getattr(state, name), table), name
+    cm_kernel.run(state, 1, True, text.copy(), 0, text.size, coder, out, np.zeros(0, dtype=np.float32))
+    assert not np.array_equal(state.maps, before["maps"])  # and learning does change them
+
+
+def test_payload_decodes_the_same_whatever_follows_it() -> None:
+    text = alice(4000, 30000)
+    coding = code_adaptive(SMALL, text, alphabet_size=256)
+    for tail in (b"\x00" * 9, b"\xff" * 9, b"klcode"):
+        assert np.array_equal(decode_adaptive(SMALL, coding.payload + tail, text.size, alphabet_size=256), text)
+
+
 def test_coding_is_deterministic() -> None:
     text = alice(5000)
     assert code_adaptive(SMALL, text, alphabet_size=256).payload == code_adaptive(SMALL, text, alphabet_size=256).payload
