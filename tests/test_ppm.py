@@ -337,3 +337,15 @@ def test_progress_counts_every_token_once_in_blocks():
         back = decode_adaptive(spec_of(), coding.payload, len(ids), alphabet_size=40, spellings=spellings,
                                progress=done.append)
         assert np.array_equal(back, ids) and sum(done) == len(ids) and len(done) >= 3
+
+
+def test_kernel_cache_key_follows_the_coder_it_calls():
+    """numba re-compiles ppm_kernels only when ppm_kernels.py changes: its digest line must follow the coder."""
+    import hashlib
+
+    from klcode.models import ppm_kernels
+
+    package = Path(ppm_kernels.__file__).resolve().parent.parent
+    digest = hashlib.sha256(b"".join((package / name).read_bytes() for name in ppm_kernels.KERNEL_SOURCES))
+    assert digest.hexdigest()[:16] == ppm_kernels.KERNEL_SOURCES_DIGEST, (
+        f"set KERNEL_SOURCES_DIGEST = {digest.hexdigest()[:16]!r} in klcode/models/ppm_kernels.py")

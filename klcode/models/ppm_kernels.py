@@ -30,6 +30,12 @@ from ..coders.arithmetic import MAX_TOTAL, PENDING, POSITION, decode_symbol, dec
 # Every kernel is compiled without numba's reference counting (_nrt=False): nothing here allocates, and with
 # it each call of a helper that takes the model tuple paid ~1 µs of reference-count updates of its 16 arrays.
 
+#: sha256 (first 16 hex digits) of coders/arithmetic.py, whose steps are compiled into these kernels.  numba's
+#: cache is invalidated only when *this* file changes, not when a function it calls does; a test checks the
+#: digest, so a change to the coder must edit this line, and numba then recompiles instead of loading stale code.
+KERNEL_SOURCES_DIGEST = "f2074414e1236fd4"
+KERNEL_SOURCES = ("coders/arithmetic.py",)
+
 # indices into meta
 (K_, V_, S_, D1_, D2_, D3_, E_, MASK_, NCAP_, NUSED_, CUSED_, CLIM_, D0_, CLOSED_, UPDX_, STAMP_, FWTOT_, DSUM0_,
  EMAX_) = range(19)
