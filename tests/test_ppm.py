@@ -349,3 +349,12 @@ def test_kernel_cache_key_follows_the_coder_it_calls():
     digest = hashlib.sha256(b"".join((package / name).read_bytes() for name in ppm_kernels.KERNEL_SOURCES))
     assert digest.hexdigest()[:16] == ppm_kernels.KERNEL_SOURCES_DIGEST, (
         f"set KERNEL_SOURCES_DIGEST = {digest.hexdigest()[:16]!r} in klcode/models/ppm_kernels.py")
+
+
+def test_a_spelling_longer_than_the_output_buffer_round_trips():
+    rng = np.random.default_rng(7)
+    long_word = bytes(rng.integers(0, 256, size=400_000, dtype=np.uint8))  # ~8 bits a byte: 400 kB of payload
+    words = [b"short", long_word, b"x"]
+    ids = np.array([0, 1, 2, 1, 0], dtype=np.int64)
+    coding = code_adaptive(spec_of(), ids, alphabet_size=3, spellings=words)
+    assert coding.verified and coding.measured_bits > 8 * 390_000
