@@ -27,7 +27,7 @@ BLOCK = 1 << 16  # bytes per kernel call: the output buffer holds one block's wo
 #: cm_kernel.  numba's cache of cm_kernel is invalidated only when *this* file changes, not when the functions
 #: it inlines do; a test checks this digest, so a change to either source must edit this line, which makes
 #: numba recompile the kernel instead of loading a stale one.
-KERNEL_SOURCES_DIGEST = "a5862c9815dd5e6f"
+KERNEL_SOURCES_DIGEST = "6337271944d6a58d"
 KERNEL_SOURCES = ("models/context_mixing.py", "coders/arithmetic.py")
 
 

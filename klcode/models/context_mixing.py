@@ -307,7 +307,7 @@ def next_byte(st_hashed, regs, orders, history, index, recent, byte: int, learn:
         n = orders[k]
         mask = (np.int64(1) << (8 * n)) - 1 if n < 7 else np.int64(0xFFFFFFFFFFFFFF)
         ctx = c8 & mask
-        regs[HASH + k] = _mix32((ctx & 0xFFFFFFFF) ^ _mix32(((ctx >> 32) + n * 0x1000193) & 0xFFFFFFFF))
+        regs[HASH + k] = _mix32((ctx & 0xFFFFFFFF) ^ _mix32(((ctx >> 32) + n * 0x1000193 + k * 0x3C6EF35) & 0xFFFFFFFF))
     regs[HASH + 4] = _mix32(regs[WORD] ^ 0x5A17)
     # match model: the stream's recent bytes, then find or extend the match
     nrecent = regs[NRECENT]
