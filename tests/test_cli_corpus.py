@@ -147,7 +147,7 @@ def test_corpus_usage_errors(capsys, args, message):
 
 def test_data_errors_of_corpus_commands(capsys, tmp_path):
     code, _, err = run(capsys, "count", UDHR / "eng.txt", "--regex", "(")
-    assert code == 1 and err.startswith("klcode: error: invalid --regex '('")
+    assert code == 2 and err.startswith("klcode: usage error: invalid --regex '('")  # a usage mistake (issue 9)
     code, _, err = run(capsys, "matrix", UDHR / "eng.txt")
     assert code == 1 and err == "klcode: error: a matrix needs at least two corpora (got 1)\n"
     code, _, err = run(capsys, "entropy", tmp_path / "nope.txt")

@@ -167,3 +167,28 @@ def test_an_unknown_family_is_named_as_such(capsys, command):
     assert err.endswith("'gauss:0,1' is not a file, and 'gauss' is not a known family "
                         "(bernoulli:P, binomial:N,P, uniform:N)\n")
     assert "no such file" not in err
+
+
+# ------------------------------------------------------------------------------------------------ exit codes
+@pytest.mark.parametrize("args,message", [
+    (("entropy", "{text}", "--coder", "bogus"), "unknown coder 'bogus' (choose from huffman, shannon, ans, zlib, bz2, "
+                                                "lzma, zstd) (see 'klcode entropy --help')"),
+    (("compare", "{text}", "{text}", "--coder", "huffman,gzip"), "unknown coder 'gzip'"),
+    (("converge", "--p", "uniform:2", "--q", "uniform:3", "--coder", "bogus"), "unknown coder 'bogus'"),
+    (("entropy", "{text}", "--tokens", "chars", "--encoding", "nonsense"),
+     "unknown encoding 'nonsense' (see 'klcode entropy --help')"),
+    (("compare", "{text}", "{text}", "--tokens", "chars", "--encoding", "klingon"), "unknown encoding 'klingon'"),
+    (("count", "{text}", "--regex", "("), "invalid --regex '(': missing ), unterminated subpattern at position 0"),
+    (("matrix", "{text}", "{text}", "--lower"), "--lower applies to text tokens (chars, words, regex), not to bytes"),
+    (("report", "{text}", "--tokens", "bogus", "-o", "{out}"),
+     "Invalid value for '--tokens': unknown tokenization 'bogus' (choose from bytes, chars, words)"),
+    (("measure", "--p", "{json}", "--q", "{json}", "--escape-probability", "2"), "escape probability must be in (0, 1)"),
+    (("compare", "{text}", "{text}", "--unseen", "add-k", "--alpha", "0"), "add-k alpha must be a positive number"),
+])
+def test_usage_mistakes_exit_2(capsys, tmp_path, args, message):
+    (tmp_path / "t.txt").write_text("abracadabra")
+    (tmp_path / "p.json").write_text('{"a": 1, "b": 3}')
+    names = {"text": str(tmp_path / "t.txt"), "json": str(tmp_path / "p.json"), "out": str(tmp_path / "r.html")}
+    code, out, err = run(capsys, *(a.format(**names) for a in args))
+    assert code == 2 and out == ""
+    assert err.startswith(f"klcode: usage error: {message}") and err.count("\n") == 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..coders.registry import parse_coders
 from ..render.documents import convergence_document
 from .common import (
+    coder_names_specs,
     emit,
     output_options,
     output_path,
@@ -50,7 +50,7 @@ def converge(p_spec: str, q_spec: str, coder_names: str, max_samples: int, point
     if plot is not None and not plot.lower().endswith((".png", ".svg")):
         raise click.UsageError(f"--plot file must end in .png or .svg (got {plot!r})")
     policy = unseen_policy(unseen, alpha, escape_probability)
-    coders = parse_coders(coder_names)
+    coders = coder_names_specs(coder_names)
     p, q = align(parse_distribution(p_spec), parse_distribution(q_spec))
     support = int(((p.probabilities > 0) | (q.probabilities > 0)).sum())
     result = run_converge(p, q, coders=coders, sample_sizes=log_spaced_sizes(max_samples, points),

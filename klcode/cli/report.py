@@ -58,6 +58,12 @@ def report(paths: tuple[str, ...], output: str, tokenizations: str, matrix_token
     if "-" in paths:
         raise click.UsageError("report reads each corpus several times, so it cannot read stdin (-)")
     kinds = tuple(kind.strip() for kind in tokenizations.split(",") if kind.strip())
+    from ..analysis.corpus_report import REPORT_TOKENIZATIONS
+
+    unknown = [kind for kind in kinds if kind not in REPORT_TOKENIZATIONS] or ([] if kinds else [tokenizations])
+    if unknown:
+        raise click.BadParameter(f"unknown tokenization {unknown[0]!r} (choose from {', '.join(REPORT_TOKENIZATIONS)})",
+                                 param_hint="'--tokens'")
     bench = None
     if bench_path is not None:
         from ..text.corpus import read_bytes
