@@ -192,3 +192,15 @@ def test_usage_mistakes_exit_2(capsys, tmp_path, args, message):
     code, out, err = run(capsys, *(a.format(**names) for a in args))
     assert code == 2 and out == ""
     assert err.startswith(f"klcode: usage error: {message}") and err.count("\n") == 1
+
+
+def test_a_symlink_loop_is_not_called_a_broken_link(capsys, tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "c").symlink_to(tmp_path / "nothing")
+    code, out, err = run(capsys, "entropy", str(tmp_path / "a"))
+    assert (code, err) == (1, f"klcode: error: cannot read {str(tmp_path / 'a')!r}: symbolic link loop "
+                              "(the links point to each other, never to a file)\n")
+    code, out, err = run(capsys, "entropy", str(tmp_path / "c"))
+    assert (code, err) == (1, f"klcode: error: cannot read {str(tmp_path / 'c')!r}: broken symbolic link "
+                              f"(its target {str(tmp_path / 'nothing')!r} does not exist)\n")

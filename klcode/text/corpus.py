@@ -22,6 +22,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import contextlib
+import errno
 import gzip
 import io
 import lzma
@@ -117,10 +118,20 @@ def expand_sources(paths: Sequence[str | PathLike]) -> tuple[Source, ...]:
         elif os.path.exists(path):
             sources.append(Source(path, path))
         elif os.path.islink(path):
-            raise InputError(f"cannot read {path!r}: broken symbolic link")
+            raise InputError(f"cannot read {path!r}: {_link_problem(path)}")
         else:
             raise InputError(f"cannot read {path!r}: no such file")
     return tuple(sources)
+
+
+def _link_problem(path: str) -> str:
+    """Why a symbolic link does not lead to a file: a loop of links, or a target that does not exist."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop (the links point to each other, never to a file)"
+    return f"broken symbolic link (its target {os.readlink(path)!r} does not exist)"
 
 
 def _directory_sources(directory: str) -> list[Source]:
