@@ -47,6 +47,7 @@ if str(BENCH_DIR) not in sys.path:  # python -m benchmarks: import the scripts' 
 import bench_context  # noqa: E402
 import bench_coverage  # noqa: E402
 import bench_libraries  # noqa: E402
+import bench_matrix  # noqa: E402
 import bench_ppm  # noqa: E402
 import common  # noqa: E402
 
@@ -60,6 +61,7 @@ BENCHMARKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "models": ("bench_models.py", (), ("--gigabytes", "0.2")),
     "coverage": ("bench_coverage.py", (), ("--runs-per-case", "100", "--replicates", "200")),
     "ppm": ("bench_ppm.py", (), ()),
+    "matrix": ("bench_matrix.py", (), ("--files", "60")),
 }
 DEFAULT_JSON = common.RESULTS_DIR / "all.json"
 DEFAULT_MARKDOWN = common.RESULTS_DIR / "summary.md"
@@ -189,6 +191,7 @@ TABLE_BUILDERS = {
     "models": lambda results: results["tables"],
     "coverage": bench_coverage.summary_tables,
     "ppm": bench_ppm.summary_tables,
+    "matrix": bench_matrix.summary_tables,
 }
 
 
