@@ -626,6 +626,11 @@ def rate_document(results: Sequence[Any], unit: str = "bits", extra: dict | None
         "ideal = Σ −log2 q(x_i | context) of the probabilities the coder was given",
         f"measured and ideal in {unit} per token; bits/char and bits/byte are the measured payload per char and per byte",
     ]
+    partial = sorted({r.tokens for r in results} & {"words", "regex"})
+    if partial:
+        notes.append(f"{' and '.join(partial)} tokens leave out the text between tokens (spaces, punctuation): "
+                     "bits/char and bits/byte here divide the token payload by the whole file's chars and bytes, "
+                     "so they are not comparable with the compressors' columns, which code every byte")
     if names:
         notes.append("compressors on the same bytes, each decompressed and compared: "
                      + "; ".join(f"{name}: {next(c.setting for r in results for c in r.compressors if c.compressor == name)}"
