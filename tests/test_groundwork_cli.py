@@ -204,3 +204,37 @@ def test_a_symlink_loop_is_not_called_a_broken_link(capsys, tmp_path):
     code, out, err = run(capsys, "entropy", str(tmp_path / "c"))
     assert (code, err) == (1, f"klcode: error: cannot read {str(tmp_path / 'c')!r}: broken symbolic link "
                               f"(its target {str(tmp_path / 'nothing')!r} does not exist)\n")
+
+
+# ------------------------------------------------------------------------------------------------ tables
+def rendered(document, width):
+    import io
+
+    from rich.console import Console
+
+    from klcode.cli.common import print_document
+
+    buffer = io.StringIO()
+    print_document(Console(file=buffer, width=width, color_system=None, highlight=False), document, False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 130, 200])
+def test_no_number_is_cut_at_any_width(width):
+    from klcode.render.documents import Document, Table
+
+    header = ("fit", "μ", "KL(p‖q)", "L_q − L_p ANS", "H(p̂,q̃) − H(p̂,p̃)", "L_q − L_p Huffman", "KL(q‖p)",
+              "L_p − L_q ANS", "H(q̂,p̃) − H(q̂,q̃)", "L_p − L_q Huffman")
+    rows = tuple((f"reverse fit from μ0 = {k}", *(f"{k * 1.234567 + j:.6f}" for j in range(9))) for k in range(3))
+    text = rendered(Document("t", (Table("numbers", header, rows),), (), {}), width)
+    assert "…" not in text
+    assert all(cell in text for row in rows for cell in row[1:])  # every number whole, on one line
+    from rich.cells import cell_len
+
+    assert all(cell_len(line) <= width for line in text.splitlines())  # columns on screen (p̂ is one)
+
+
+def test_piped_tables_take_their_natural_width(capsys):
+    code, out, err = run(capsys, "demo", "gaussians")
+    assert code == 0 and "…" not in out
+    assert "H(p̂,q̃) − H(p̂,p̃)" in out  # a header on one line: the table is not squeezed to a fixed width

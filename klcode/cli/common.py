@@ -18,6 +18,7 @@ from ..render.documents import (
     FORMATS,
     UNITS,
     Document,
+    natural_width,
     render_csv,
     render_json,
     render_markdown,
@@ -198,7 +199,8 @@ def table_text(document: Document, quiet: bool, width: int | None) -> str:
     from rich.console import Console
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 160, highlight=False, color_system=None, soft_wrap=False)
+    console = Console(file=buffer, width=width or natural_width(document), highlight=False, color_system=None,
+                      soft_wrap=False)
     print_document(console, document, quiet)
     return buffer.getvalue()
 
@@ -207,7 +209,7 @@ def print_document(console, document: Document, quiet: bool) -> None:
     for renderable in rich_renderables(document):
         if quiet and renderable.__class__.__name__ == "Text" and str(renderable).startswith("  "):
             continue
-        console.print(renderable, soft_wrap=True)
+        console.print(renderable, soft_wrap=renderable.__class__.__name__ == "Text")  # tables fit the width
 
 
 def emit(document: Document, fmt: str, as_json: bool, output: str | None, quiet: bool) -> None:
@@ -215,7 +217,7 @@ def emit(document: Document, fmt: str, as_json: bool, output: str | None, quiet:
     if fmt == "table" and output is None:
         from rich.console import Console
 
-        console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+        console = Console(width=None if sys.stdout.isatty() else natural_width(document), highlight=False)
         print_document(console, document, quiet)
         return
     text = {

@@ -515,14 +515,85 @@ def rich_renderables(document: Document) -> list:
         rich = RichTable(title=Text(table.title) if table.title else None, title_justify="left")
         for i, name in enumerate(table.header):
             widest = max((len(row[i]) for row in table.rows), default=0)
-            prose = widest > 40  # long text (a lesson, a description) wraps; numbers and names never do
-            rich.add_column(Text(name), justify="left" if i == 0 or prose else "right", no_wrap=not prose,
-                            ratio=1 if prose else None)
+            prose = widest > 40  # long text (a lesson, a description) wraps anywhere
+            # other cells never shrink below their width (a number is never cut); their headers wrap at spaces
+            rich.add_column(Text(name), justify="left" if i == 0 or prose else "right", ratio=1 if prose else None)
         for row in table.rows:
             rich.add_row(*(Text(cell) for cell in row))
-        out.append(rich)
+        out.append(_FittedTable(rich, table))
     out += [Text(f"  {note}") for note in document.notes]
     return out
+
+
+def natural_width(document: Document, prose_width: int = 72) -> int:
+    """Characters a document's widest table takes laid out in full (prose columns at ``prose_width``); at least 80.
+
+    The width for output that is not a terminal (``-o``, pipes): no table is squeezed or stacked there.
+    """
+    widths = [80]
+    for table in rich_renderables(document):
+        if isinstance(table, _FittedTable):
+            least, natural = table._bounds()
+            prose = [bool(table.table.rows) and max(len(row[i]) for row in table.table.rows) > 40
+                     for i in range(len(natural))]
+            widths.append(sum(min(n, prose_width) if wrap else n for n, wrap in zip(natural, prose))
+                          + 3 * len(natural) + 1)
+    return max(widths)
+
+
+class _FittedTable:
+    """A rich table laid out to the width: at its natural width when it fits; else with the headers wrapped at
+    spaces and prose wrapped (no other cell narrower than its widest entry); else each row stacked as
+    ``header: cell`` lines.  No number is ever cut."""
+
+    def __init__(self, rich, table: Table) -> None:
+        self.rich, self.table = rich, table
+
+    def _bounds(self) -> tuple[list[int], list[int]]:
+        """Per column: the narrowest width that cuts nothing, and the natural width."""
+        from rich.cells import cell_len
+
+        least, natural = [], []
+        for i, name in enumerate(self.table.header):
+            cells = [cell_len(row[i]) for row in self.table.rows] or [0]
+            words = [cell_len(word) for text in (name, *(row[i] for row in self.table.rows)) for word in text.split()]
+            prose = max(len(row[i]) for row in self.table.rows) > 40 if self.table.rows else False
+            least.append(max(words or [1]) if prose else max(max(cells), max((cell_len(w) for w in name.split()),
+                                                                           default=0)))
+            natural.append(max(cell_len(name), *cells))
+        return least, natural
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        least, natural = self._bounds()
+        frame = 3 * len(least) + 1  # a border and two padding spaces per column, one closing border
+        return Measurement(sum(least) + frame, sum(natural) + frame).clamp(max_width=options.max_width)
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        least, natural = self._bounds()
+        room = options.max_width - (3 * len(least) + 1)
+        if sum(natural) <= room:
+            yield self.rich
+            return
+        if sum(least) <= room:
+            widths, spare = list(least), room - sum(least)
+            for i in sorted(range(len(widths)), key=lambda k: natural[k] - least[k]):  # small gains first
+                grant = min(spare, natural[i] - least[i])
+                widths[i] += grant
+                spare -= grant
+            for column, width in zip(self.rich.columns, widths):
+                column.width = width
+            yield self.rich
+            return
+        if self.table.title:
+            yield Text(self.table.title)
+        for row in self.table.rows:
+            yield Text(f"· {row[0]}" if row else "·")
+            for name, cell in zip(self.table.header[1:], row[1:]):
+                yield Text(f"    {name}: {cell}")
 
 
 # -------------------------------------------------------------------- converge
