@@ -238,3 +238,20 @@ def test_piped_tables_take_their_natural_width(capsys):
     code, out, err = run(capsys, "demo", "gaussians")
     assert code == 0 and "…" not in out
     assert "H(p̂,q̃) − H(p̂,p̃)" in out  # a header on one line: the table is not squeezed to a fixed width
+
+
+# ------------------------------------------------------------------------------------------------ help examples
+@pytest.mark.parametrize("command", ["count", "matrix", "entropy"])
+def test_the_help_examples_run_in_order(capsys, monkeypatch, tmp_path, command):
+    """Every `klcode ...` line under "Example:" in a command's --help runs from the repository root."""
+    import shlex
+
+    code, out, _ = run(capsys, command, "--help")
+    lines = out.split("Example:")[1].split("Options:")[0].strip().splitlines()
+    examples = [shlex.split(line) for line in lines if line.strip().startswith("klcode ")]
+    assert examples
+    monkeypatch.chdir(ROOT)
+    for args in examples:
+        args = [str(tmp_path / a) if a.endswith((".json", ".png")) else a for a in args[1:]]  # outputs go to tmp
+        code, out, err = run(capsys, *args)
+        assert code == 0, f"{args}: {err}"

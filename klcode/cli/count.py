@@ -36,8 +36,8 @@ def count(corpus: tuple[str, ...], tokens: str, encoding: str, errors: str, lowe
 
     \b
     Example:
-      klcode count corpora/genesis --tokens words --lower -o genesis-words.json
-      klcode entropy genesis-words.json --tokens words --lower
+      klcode count corpora/udhr --tokens words --lower -o udhr-words.json
+      klcode entropy udhr-words.json --tokens words --lower
     """
     from ..text.counts import save_counts
 
