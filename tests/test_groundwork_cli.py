@@ -255,3 +255,16 @@ def test_the_help_examples_run_in_order(capsys, monkeypatch, tmp_path, command):
         args = [str(tmp_path / a) if a.endswith((".json", ".png")) else a for a in args[1:]]  # outputs go to tmp
         code, out, err = run(capsys, *args)
         assert code == 0, f"{args}: {err}"
+
+
+# ------------------------------------------------------------------------------------------------ package data
+def test_recoding_runs_without_the_repository_corpora(capsys, monkeypatch, tmp_path):
+    import klcode.demos.recoding as recoding
+
+    for name in (recoding.DEFAULT_TRAFFIC, recoding.DEFAULT_TRAINING):  # the shipped texts are the corpus files
+        assert (recoding.data_root() / name).read_bytes() == (CORPORA / "canterbury" / name).read_bytes()
+    monkeypatch.setattr(recoding, "corpora_root", lambda: tmp_path / "no-corpora")  # as on an installed klcode
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "demo", "recoding", "--json")
+    assert code == 0 and err == ""
+    assert "alice29.txt" in out

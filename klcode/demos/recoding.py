@@ -52,16 +52,22 @@ from .base import (
 )
 
 NAME = "recoding"
-#: The defaults, relative to the repository's corpora/ folder.
-DEFAULT_TRAFFIC = "canterbury/alice29.txt"
-DEFAULT_TRAINING = "canterbury/lcet10.txt"
+#: The defaults: texts shipped in the package (klcode/data/, the same bytes as corpora/canterbury/), so that
+#: the demo runs from an installed klcode too.
+DEFAULT_TRAFFIC = "alice29.txt"
+DEFAULT_TRAINING = "lcet10.txt"
 #: Points of the cumulative-saving curve in the plot.
 CURVE_POINTS = 200
 
 
 def corpora_root() -> Path:
-    """The bundled corpora/ folder at the repository root (next to the klcode package)."""
+    """The bundled corpora/ folder at the repository root (next to the klcode package; absent when installed)."""
     return Path(klcode.__file__).resolve().parents[1] / "corpora"
+
+
+def data_root() -> Path:
+    """The texts shipped inside the package (klcode/data/): the demo's defaults."""
+    return Path(klcode.__file__).resolve().parent / "data"
 
 
 def resolve_text(value: str | None, default: str, flag: str) -> Path:
@@ -74,9 +80,9 @@ def resolve_text(value: str | None, default: str, flag: str) -> Path:
     """
     root = corpora_root()
     if value is None:
-        path = root / default
+        path = data_root() / default
         if not path.is_file():
-            raise DataError(f"the bundled corpora were not found ({path} does not exist); give {flag} PATH")
+            raise DataError(f"the texts shipped with klcode were not found ({path} does not exist); give {flag} PATH")
         return path
     given = Path(value).expanduser()
     candidates = [given] if given.is_absolute() else [given, root.parent / given, root / given]
@@ -292,8 +298,8 @@ def _panels(p: Distribution, q: Distribution, p_code: PrefixCode, q_code: Prefix
 register(Demo(
     NAME,
     "a sender codes with a model q trained on another text; recoding with p's code saves L_q − L_p ≈ KL(p‖q') bits a byte",
-    "--p TEXT: the traffic (default corpora/canterbury/alice29.txt); --q TEXT: the sender's training text "
-    "(default corpora/canterbury/lcet10.txt); byte tokens, paths as given or relative to the repository; "
+    "--p TEXT: the traffic (default alice29.txt, shipped in klcode/data/); --q TEXT: the sender's training text "
+    "(default lcet10.txt, shipped in klcode/data/); byte tokens, paths as given or relative to the repository; "
     "--n and --seed are not used (the whole file is coded, nothing is sampled)",
     run,
 ))
