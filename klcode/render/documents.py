@@ -360,6 +360,14 @@ def comparison_document(c: Comparison, unit: str = "bits", codes: bool = False, 
     if c.zipping:
         notes.append("zipping: (|Z(A+b)| − |Z(A)| − |Z(B'+b)| + |Z(B')|)·8/|b| with b the last piece of B and B' the rest; "
                      "a contextual estimate (phrases, not symbol frequencies), not an order-0 KL; zlib sees only a 32 KiB window")
+        negative = [f"{z.compressor} {side} {_fmt(e.relative_entropy_bits_per_byte, 4)}" for z in c.zipping
+                    for side, e in (("piece of B after A", z.piece_of_b_after_a), ("piece of A after B", z.piece_of_a_after_b))
+                    if e.relative_entropy_bits_per_byte < 0]
+        if negative:
+            notes.append(f"negative zipping estimate ({'; '.join(negative)}): not a divergence below 0 but the limit of "
+                         "the method; it is a difference of compressed sizes and assumes |Z(X+b)| − |Z(X)| is what b "
+                         "costs after X, which a block-sorting compressor (bz2 sorts whole 900 kB blocks) or a "
+                         "compressor's framing need not give (the order-0 KL rows are ≥ 0 by construction)")
     data = {
         **(extra or {}),
         **jsonable({k: getattr(c, k) for k in ("a", "b", "tokenizer", "a_tokens", "b_tokens", "a_types", "b_types",
