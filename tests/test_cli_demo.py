@@ -61,7 +61,7 @@ def test_coin_parameters(capsys):
                               "gaussians, cross-entropy, infinite, estimators, context, recompress) (see 'klcode demo --help')"),
         (["demo", "coin", "--plot", "x.gif"], 2, "klcode: usage error: --plot file must end in .png or .svg (got 'x.gif') "
                                                  "(see 'klcode demo --help')"),
-        (["demo", "coin", "--seed", "-1"], 1, "klcode: error: --seed must be >= 0 (got -1)"),
+        (["demo", "coin", "--seed", "-1"], 2, "klcode: usage error: Invalid value for '--seed': -1 is not in the range x>=0. (see 'klcode demo --help')"),
     ],
 )
 def test_demo_errors(capsys, args, code, message):

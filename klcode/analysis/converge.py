@@ -34,6 +34,11 @@ from .measure import UnseenPolicy, effective_model, encode_stream
 
 #: Default cap on the block alphabet of the block-size view (the coder's own limit is MAX_BLOCK_SYMBOLS).
 DEFAULT_BLOCK_SYMBOLS = 1 << 16
+#: The longest default block (a coin's 2^16 block symbols; with one symbol every k would pass the cap).
+MAX_DEFAULT_BLOCK = 16
+#: The largest aligned alphabet converge takes: it builds every coder's code of p and q at each of its
+#: sample sizes, which on 10^7 symbols ran for minutes.
+MAX_CONVERGE_SYMBOLS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,11 @@ def default_block_sizes(support: int, max_block: int | None = None, limit: int =
 
     >>> default_block_sizes(2), default_block_sizes(256), default_block_sizes(3, max_block=4)
     ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), (1, 2), (1, 2, 3, 4))
+    >>> default_block_sizes(1)[-1]  # one symbol: 1^k never passes the limit, so the length cap stops it
+    16
     """
     largest = 1
-    while support ** (largest + 1) <= limit:
+    while largest < MAX_DEFAULT_BLOCK and support ** (largest + 1) <= limit:
         largest += 1
     if max_block is not None:
         if support**max_block > MAX_BLOCK_SYMBOLS:
@@ -119,7 +126,12 @@ def converge(
     if any(not spec.order0 for spec in coders):
         names = ", ".join(spec.name for spec in coders if not spec.order0)
         raise DataError(f"converge compares order-0 codes of p and q; {names} is contextual (use huffman, shannon, ans)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DataError(f"the seed must be a non-negative integer (got {seed!r})")
     p, q = align(p, q)
+    if p.size > MAX_CONVERGE_SYMBOLS:
+        raise DataError(f"converge takes at most {MAX_CONVERGE_SYMBOLS:,} symbols (got {p.size:,} in p and q together); "
+                        "use klcode measure --samples N for larger alphabets")
     sizes = tuple(sorted(set(int(n) for n in sample_sizes)))
     model = effective_model(p, q, policy)
     q_model = model.probabilities

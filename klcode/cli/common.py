@@ -114,7 +114,7 @@ def bootstrap_settings(ci: float | None, bootstrap: int | None, resample: str, i
                              resample=resample)
 
 def check_output(path: str | None, plot: bool = False) -> str | None:
-    """Refuse, before any work, an output path that cannot be written (and a plot without matplotlib).
+    """Refuse, before any work, an output path that cannot be written.
 
     Creates and removes a probe file beside ``path``, as the atomic writer
     will create its temporary file there, so a missing folder, a directory in
@@ -123,12 +123,6 @@ def check_output(path: str | None, plot: bool = False) -> str | None:
     """
     if path is None:
         return None
-    if plot:
-        import importlib.util
-
-        if importlib.util.find_spec("matplotlib") is None:
-            raise OutputError(f"cannot draw {path!r}: plotting needs matplotlib, which is not installed "
-                              "(pip install matplotlib)")
     if os.path.isdir(path):
         raise OutputError(f"cannot write {path!r}: Is a directory")
     directory = os.path.dirname(os.path.abspath(path))

@@ -26,7 +26,7 @@ from .common import (
 @click.option("--points", type=click.IntRange(min=2), default=11, show_default=True, help="How many sample sizes.")
 @click.option("--max-block", type=click.IntRange(min=1), default=None, metavar="K",
               help="Largest block size of the block-Huffman view (default: while the block alphabet has ≤ 65,536 symbols).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random generator.")
 @click.option("--plot", default=None, metavar="FILE.png|FILE.svg", callback=output_path, help="Draw both views (needs matplotlib).")
 @policy_options
 @output_options

@@ -18,7 +18,7 @@ from .common import (
 @click.option("--p", "p_value", default=None, help="The true distribution (each demo says what it accepts; see --list).")
 @click.option("--q", "q_value", default=None, help="The model (each demo says what it accepts; see --list).")
 @click.option("--n", type=click.IntRange(min=1), default=None, help="Sample size (flips, tokens) where the demo draws samples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random generator.")
 @click.option("--plot", default=None, metavar="FILE.png|FILE.svg", callback=output_path, help="Draw the demo's figure (needs matplotlib).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Output format: a table for people, or json, csv, markdown.")

@@ -13,6 +13,7 @@ import sys
 import click
 
 from .. import __version__
+from ..atomic import guard_inputs
 from ..errors import KlcodeError
 from . import compare, converge, count, demo, entropy, matrix, measure, report
 from . import pack, rate
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every expected failure into one line on stderr."""
     prog = "klcode"
     try:
-        result = cli.main(args=argv, prog_name=prog, standalone_mode=False)
+        with guard_inputs():  # no output of this run may replace one of its inputs
+            result = cli.main(args=argv, prog_name=prog, standalone_mode=False)
         return result if isinstance(result, int) else 0
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.format_message(), err=True)
@@ -76,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_DATA_ERROR
     except OSError as error:  # e.g. a broken pipe or a full disk while writing output
         click.echo(f"{prog}: error: {error.strerror or error}", err=True)
+        return EXIT_DATA_ERROR
+    except MemoryError as error:  # the limits refuse what is known to be too big; this is the last line of defence
+        click.echo(f"{prog}: error: out of memory{f' ({error})' if str(error) else ''}; try a smaller input", err=True)
         return EXIT_DATA_ERROR
 
 

@@ -26,7 +26,7 @@ from .common import (
               help="The model: JSON mapping symbol → probability (or integer count).")
 @click.option("--samples", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also encode N samples drawn from p and report the bits actually measured.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator for --samples.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random generator for --samples.")
 @click.option("--codes", is_flag=True, help="Also show the code tables (codeword of every symbol under both codes).")
 @coder_options
 @policy_options

@@ -72,6 +72,11 @@ def report(paths: tuple[str, ...], output: str, tokenizations: str, matrix_token
             bench = json.loads(read_bytes(bench_path).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise click.ClickException(f"{bench_path!r} is not a benchmark JSON file ({error})") from None
+        from ..render.corpus_report import benchmark_problem
+
+        problem = benchmark_problem(bench)
+        if problem is not None:
+            raise click.ClickException(f"{bench_path!r} is not a benchmark file of python -m benchmarks: {problem}")
     command_line = shlex.join(["klcode", *sys.argv[1:]]) if sys.argv[1:] else "klcode report"
     with _report_progress(quiet) as progress:
         result = build_report(list(paths), tokenizations=kinds, encoding=encoding, errors=errors, seed=seed,

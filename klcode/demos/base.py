@@ -171,9 +171,28 @@ def parse_spec(text: str | None, default: Distribution, flag: str) -> Distributi
     if text is None:
         return default
     try:
-        return parse_distribution(text)
+        distribution = parse_distribution(text)
     except (DistributionError, InputError) as error:
         raise type(error)(f"{flag}: {error}") from None
+    return check_demo_alphabet(distribution, flag)
+
+
+#: The most symbols a demo's --p or --q may have: a lesson shows per-symbol tables and runs in seconds.
+DEMO_MAX_SYMBOLS = 4096
+
+
+def check_demo_alphabet(distribution: Distribution, flag: str) -> Distribution:
+    """``distribution`` itself, or a :class:`DistributionError` when it has more than :data:`DEMO_MAX_SYMBOLS` symbols.
+
+    >>> check_demo_alphabet(Distribution.binomial(5000, 0.5), "--p")
+    Traceback (most recent call last):
+    ...
+    klcode.errors.DistributionError: --p: a demo takes at most 4,096 symbols (got 5,001); use klcode measure for larger alphabets
+    """
+    if distribution.size > DEMO_MAX_SYMBOLS:
+        raise DistributionError(f"{flag}: a demo takes at most {DEMO_MAX_SYMBOLS:,} symbols (got {distribution.size:,}); "
+                                "use klcode measure for larger alphabets")
+    return distribution
 
 
 def probabilities_text(distribution: Distribution, digits: int = 4) -> str:

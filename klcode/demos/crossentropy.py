@@ -32,6 +32,7 @@ from ..text.stream import TokenStream
 from . import register
 from .base import (
     Demo,
+    check_demo_alphabet,
     DemoOptions,
     DemoResult,
     DemoTable,
@@ -86,7 +87,7 @@ def _model(text: str | None, size: int) -> tuple[str, Distribution]:
     if text is None:
         spec = f"binomial:{size - 1},{DEFAULT_MODEL_THETA:g}"
         return spec, Distribution.binomial(size - 1, DEFAULT_MODEL_THETA)
-    model = on_counts(parse_distribution(text), "--q")
+    model = on_counts(check_demo_alphabet(parse_distribution(text), "--q"), "--q")
     if model.size > size:
         raise DataError(f"--q must be a model on p's alphabet 0..{size - 1} (got symbols up to {model.size - 1})")
     return text, model.reorder(tuple(range(size)))
@@ -103,7 +104,7 @@ def _coded_bits(coder, stream: TokenStream, what: str) -> int:
 def run(options: DemoOptions) -> DemoResult:
     """Code the samples with Binomial(N, θ) for every θ on the grid; the shortest code is the MLE."""
     p_spec = options.p or DEFAULT_P
-    p = on_counts(parse_distribution(p_spec), "--p")
+    p = on_counts(check_demo_alphabet(parse_distribution(p_spec), "--p"), "--p")
     size = p.size
     if size < 2:
         raise DataError(f"--p needs at least two counts 0..N with N >= 1 for Binomial(N, θ) (got {p_spec!r}, N = 0)")

@@ -53,21 +53,42 @@ def cross_entropy_kernel(p: np.ndarray, q: np.ndarray, base: float = 2) -> float
 
 
 def kl_contributions_kernel(p: np.ndarray, q: np.ndarray, base: float = 2) -> np.ndarray:
-    """Per-symbol terms p·log(p/q): 0 where p = 0, +∞ where p > 0 and q = 0."""
+    """Per-symbol terms p·log(p/q): 0 where p = 0, +∞ where p > 0 and q = 0.
+
+    The ratio p/q is taken first (exact when p ≈ q); where it leaves the normal float range (q subnormal,
+    p/q = 1/1e-320 overflows) the term is p·(log p − log q) instead, which is finite.
+
+    >>> kl_contributions_kernel(np.array([1.0]), np.array([1e-320])).round(1).tolist()
+    [1063.0]
+    """
     terms = np.zeros(p.shape, dtype=np.float64)
     mask = p > 0
     seen = mask & (q > 0)
-    terms[seen] = p[seen] * _log(p[seen] / q[seen], base)
+    ps, qs = p[seen], q[seen]
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = ps / qs
+    outside = ~(np.isfinite(ratio) & (ratio >= np.finfo(np.float64).tiny))
+    logs = np.empty_like(ratio)
+    logs[~outside] = _log(ratio[~outside], base)
+    logs[outside] = _log(ps[outside], base) - _log(qs[outside], base)
+    terms[seen] = ps * logs
     terms[mask & (q <= 0)] = math.inf
     return terms
 
 
 def kl_kernel(p: np.ndarray, q: np.ndarray, base: float = 2) -> float:
-    """KL(p‖q) = Σ p·log(p/q) over two aligned arrays."""
+    """KL(p‖q) = Σ p·log(p/q) over two aligned arrays; never below 0.
+
+    KL ≥ 0 for any two distributions (Gibbs' inequality), so a negative sum of the terms is rounding
+    (p = q up to the last digits) and is returned as 0.0.
+
+    >>> kl_kernel(np.array([0.5, 0.5]), np.array([0.5 + 1e-17, 0.5 - 1e-17]))
+    0.0
+    """
     terms = kl_contributions_kernel(p, q, base)
     if np.isinf(terms).any():
         return math.inf
-    return float(math.fsum(terms.tolist()))
+    return max(0.0, float(math.fsum(terms.tolist())))
 
 
 # ------------------------------------------------------------------ public API

@@ -28,6 +28,16 @@ from ..text.corpus import read_bytes
 SUM_TOLERANCE = 1e-9
 #: The largest count a distribution keeps (counts are int64).
 _MAX_COUNT = 2**63 - 1
+#: The most samples :meth:`Distribution.sample` draws at once.  The ids, the codes' bit arrays and the
+#: decode check of N samples are held in memory (about 24 bytes a token; 200 million took 4.6 GB), so a
+#: larger N is refused before anything is allocated.
+MAX_SAMPLES = 50_000_000
+#: The most symbols a family spec (``binomial:N,P``, ``uniform:N``) may have: 2^24, the largest alphabet a
+#: 24-bit model of the ANS coder can hold, and far more than a family needs to show a lesson.
+MAX_FAMILY_SYMBOLS = 1 << 24
+#: Up to this n the binomial is computed exactly as C(n,k)·p^k·(1−p)^(n−k); beyond, C(n,k) overflows a
+#: float and the log-space form exp(lgamma…) is used.
+_BINOMIAL_EXACT_N = 1000
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -54,6 +64,9 @@ class Distribution:
     symbols: tuple[Hashable, ...]
     probabilities: np.ndarray
     counts: np.ndarray | None = field(default=None)
+    #: The sum of the probabilities as given, when it was within :data:`SUM_TOLERANCE` of 1 but not 1 and
+    #: :meth:`from_probabilities` divided them by it (None otherwise); measurements say so in a note.
+    renormalized_from: float | None = field(default=None)
 
     def __post_init__(self) -> None:
         symbols = tuple(self.symbols)
@@ -84,8 +97,8 @@ class Distribution:
             raise DistributionError(
                 f"probabilities must not be negative (got {probabilities[i]:g} for {symbols[i]!r})"
             )
-        total = math.fsum(probabilities.tolist())
-        if abs(total - 1.0) > SUM_TOLERANCE:
+        total = _sum(probabilities)
+        if not abs(total - 1.0) <= SUM_TOLERANCE:
             raise DistributionError(f"probabilities must sum to 1 (got {total:.12g})")
         counts = self.counts
         if counts is not None:
@@ -107,10 +120,16 @@ class Distribution:
         probabilities: Mapping[Hashable, float] | Sequence[float] | np.ndarray,
         symbols: Sequence[Hashable] | None = None,
     ) -> Distribution:
-        """Distribution from probabilities that already sum to 1 (never normalized silently).
+        """Distribution from probabilities that sum to 1 within :data:`SUM_TOLERANCE` (a sum farther off is refused).
+
+        A sum within the tolerance but not exactly 1 (``0.3333333333`` three times) is divided out, so the
+        measures see a normalized p (KL ≥ 0 exactly); :attr:`renormalized_from` keeps the given sum.
 
         >>> Distribution.from_probabilities([0.25, 0.75]).symbols
         (0, 1)
+        >>> p = Distribution.from_probabilities([0.3333333333] * 3)
+        >>> p.renormalized_from, p.probabilities.tolist() == [1 / 3] * 3
+        (0.9999999999, True)
         """
         if isinstance(probabilities, Mapping):
             if symbols is not None:
@@ -120,6 +139,9 @@ class Distribution:
         values = _as_float_array(probabilities, "probabilities")
         if symbols is None:
             symbols = tuple(range(values.size))
+        total = _sum(values)
+        if total != 1.0 and abs(total - 1.0) <= SUM_TOLERANCE and (values >= 0).all():
+            return cls(tuple(symbols), values / total, renormalized_from=total)
         return cls(tuple(symbols), values)
 
     @classmethod
@@ -138,6 +160,10 @@ class Distribution:
                 raise DistributionError("give symbols either as mapping keys or as symbols=, not both")
             symbols = tuple(counts)
             counts = [counts[s] for s in symbols]
+        too_large = next((c for c in np.asarray(counts, dtype=object).ravel().tolist()
+                          if isinstance(c, int) and not isinstance(c, bool) and c > _MAX_COUNT), None)
+        if too_large is not None:
+            raise DistributionError(f"counts must be below 2**63 (got {_short_number(too_large)})")
         raw = np.asarray(counts)
         if raw.dtype == object or raw.dtype.kind not in "iub":
             values = _as_float_array(raw, "counts")
@@ -182,6 +208,9 @@ class Distribution:
         if isinstance(symbols, int):
             if symbols < 1:
                 raise DistributionError(f"a uniform distribution needs n >= 1 symbols (got {symbols})")
+            if symbols > MAX_FAMILY_SYMBOLS:
+                raise DistributionError(
+                    f"a uniform distribution has at most {MAX_FAMILY_SYMBOLS:,} symbols (got {symbols:,})")
             symbols = range(symbols)
         symbols = tuple(symbols)
         if not symbols:
@@ -207,10 +236,17 @@ class Distribution:
         """
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise DistributionError(f"binomial n must be a non-negative integer (got {n!r})")
+        if n + 1 > MAX_FAMILY_SYMBOLS:
+            raise DistributionError(f"binomial n must be below {MAX_FAMILY_SYMBOLS:,} (got {n:,})")
         _check_unit_interval(p, "binomial p")
-        probabilities = np.array(
-            [math.comb(n, k) * p**k * (1.0 - p) ** (n - k) for k in range(n + 1)]
-        )
+        p = float(p)
+        if n <= _BINOMIAL_EXACT_N or p in (0.0, 1.0):
+            probabilities = np.array(
+                [math.comb(n, k) * p**k * (1.0 - p) ** (n - k) if n <= _BINOMIAL_EXACT_N else float(k == n * p)
+                 for k in range(n + 1)]
+            )
+        else:
+            probabilities = _binomial_log_space(int(n), p)
         return cls(tuple(range(n + 1)), probabilities / math.fsum(probabilities))
 
     # --------------------------------------------------------------------- queries
@@ -246,6 +282,10 @@ class Distribution:
         """
         if n < 0:
             raise DistributionError(f"sample size must be >= 0 (got {n})")
+        if n > MAX_SAMPLES:
+            raise DistributionError(
+                f"sample size must be at most {MAX_SAMPLES:,} (got {n:,}): the samples and their codes are "
+                f"held in memory, about 24 bytes a token")
         cumulative = np.cumsum(self.probabilities)
         cumulative /= cumulative[-1]
         ids = np.searchsorted(cumulative, rng.random(n), side="right")
@@ -255,7 +295,8 @@ class Distribution:
     def reorder(self, symbols: Sequence[Hashable]) -> Distribution:
         """The same distribution on the alphabet ``symbols`` (a superset): new symbols get p = 0."""
         index = self.index()
-        missing = [s for s in self.symbols if s not in set(symbols)]
+        wanted = set(symbols)  # once: a set per symbol made this quadratic (minutes on 10^7 symbols)
+        missing = [s for s in self.symbols if s not in wanted]
         if missing:
             raise DistributionError(f"reorder needs every symbol of the distribution (got none for {missing[0]!r})")
         positions = np.array([index.get(s, -1) for s in symbols])
@@ -266,7 +307,7 @@ class Distribution:
         if self.counts is not None:
             counts = np.zeros(len(symbols), dtype=np.int64)
             counts[known] = self.counts[positions[known]]
-        return Distribution(tuple(symbols), probabilities, counts)
+        return Distribution(tuple(symbols), probabilities, counts, self.renormalized_from)
 
     def as_mapping(self) -> dict[Hashable, float]:
         """{symbol: probability}."""
@@ -290,9 +331,11 @@ def align(p: Distribution, q: Distribution) -> tuple[Distribution, Distribution]
 def load_distribution(path: str | PathLike) -> Distribution:
     """Read a distribution from a JSON file.
 
-    Accepted shapes: ``{"symbol": number, ...}`` (integers only: counts,
-    normalized; otherwise probabilities that must sum to 1), or explicitly
-    ``{"counts": {...}}`` / ``{"probabilities": {...}}``.
+    Accepted shapes: ``{"symbol": number, ...}``, or explicitly ``{"counts": {...}}`` /
+    ``{"probabilities": {...}}``.  The rule for the plain shape: integers are counts (normalized),
+    except one 1 among 0s, which reads as the probabilities it also is (``{"a": 0, "b": 1}`` as
+    ``{"a": 0.0, "b": 1.0}``: n = 1 would make the escape ε = ½); other numbers are probabilities
+    that must sum to 1.
     """
     data = read_bytes(path)
     try:
@@ -320,6 +363,8 @@ def distribution_from_json(document: object) -> Distribution:
     [3, 1]
     >>> distribution_from_json({"probabilities": {"a": 0.5, "b": 0.5}}).counts is None
     True
+    >>> distribution_from_json({"a": 0, "b": 1}).counts is None  # sums to 1: probabilities, like {"a": 0.0, "b": 1.0}
+    True
     """
     kind = None
     explicit = isinstance(document, dict) and any(isinstance(document.get(k), dict) for k in ("counts", "probabilities"))
@@ -345,10 +390,37 @@ def distribution_from_json(document: object) -> Distribution:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise DistributionError(f"the value of {symbol!r} must be a number (got {value!r})")
     if kind is None:
-        kind = "counts" if all(isinstance(v, int) for v in document.values()) else "probabilities"
+        integers = all(isinstance(v, int) for v in document.values())
+        one_hot = all(v in (0, 1) for v in document.values()) and sum(document.values()) == 1
+        kind = "counts" if integers and not one_hot else "probabilities"
     if kind == "counts":
         return Distribution.from_counts(document)
     return Distribution.from_probabilities(document)
+
+
+def _sum(values: np.ndarray) -> float:
+    """Σ values, exactly rounded (math.fsum); +∞ when the sum of finite values overflows a float."""
+    try:
+        return math.fsum(values.tolist())
+    except OverflowError:
+        return math.inf
+
+
+def _short_number(value: int) -> str:
+    """An integer as written, or in e-notation when it has more than 20 digits (``10**400`` → ``1.000e+400``)."""
+    digits = str(abs(value))
+    if len(digits) <= 20:
+        return str(value)
+    return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:4]}e+{len(digits) - 1}"
+
+
+def _binomial_log_space(n: int, p: float) -> np.ndarray:
+    """Binomial(n, p) probabilities as exp(ln C(n,k) + k ln p + (n−k) ln(1−p)), scaled by the largest term."""
+    k = np.arange(n + 1, dtype=np.float64)
+    log_factorial = np.array([math.lgamma(x) for x in range(1, n + 2)])  # ln k! for k = 0..n
+    log_comb = log_factorial[n] - log_factorial - log_factorial[::-1]
+    log_terms = log_comb + k * math.log(p) + (n - k) * math.log1p(-p)
+    return np.exp(log_terms - log_terms.max())
 
 
 class _RepeatedKey(ValueError):
@@ -370,6 +442,8 @@ def _object_without_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
 def _as_float_array(values: object, what: str) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64).ravel()
+    except OverflowError:
+        raise DistributionError(f"{what} must be finite numbers (got a number too large for a float)") from None
     except (TypeError, ValueError):
         raise DistributionError(f"{what} must be numbers (got {values!r:.60})") from None
     bad = ~np.isfinite(array)

@@ -458,6 +458,41 @@ def _benchmark_summary_section(bench: dict) -> Section:
     return Section("benchmarks", "Benchmarks", (taken,), tables, notes)
 
 
+#: The schema of the summary ``python -m benchmarks`` writes (benchmarks/results/all.json).
+BENCHMARK_SCHEMA = "klcode-benchmarks/1"
+
+
+def benchmark_problem(bench: Any) -> str | None:
+    """What makes ``bench`` not a benchmark document of klcode, or None when it is one.
+
+    Accepted: the summary of ``python -m benchmarks`` (``"schema": "klcode-benchmarks/1"`` and ``tables``,
+    each with ``title``, ``columns`` and rows of as many cells), or one benchmark's result file
+    (``"benchmark"``: its name, and ``"machine"``: where it ran).
+
+    >>> benchmark_problem({"a": 1})
+    'expected "schema": "klcode-benchmarks/1" with "tables", or one benchmark\'s result with "benchmark" and "machine" (got the keys a)'
+    >>> benchmark_problem({"schema": "klcode-benchmarks/1", "tables": [{"title": "t", "columns": ["x"], "rows": [["1", "2"]]}]})
+    'table 1 (t): a row has 2 cells for 1 columns'
+    """
+    if not isinstance(bench, dict):
+        return f"expected a JSON object (got {type(bench).__name__})"
+    if bench.get("schema") == BENCHMARK_SCHEMA and isinstance(bench.get("tables"), list):
+        for i, t in enumerate(bench["tables"], 1):
+            if not (isinstance(t, dict) and isinstance(t.get("title"), str) and isinstance(t.get("columns"), list)
+                    and isinstance(t.get("rows"), list)):
+                return f"table {i} needs a title, columns and rows"
+            for row in t["rows"]:
+                if not isinstance(row, list) or len(row) != len(t["columns"]):
+                    cells = len(row) if isinstance(row, list) else type(row).__name__
+                    return f"table {i} ({t['title']}): a row has {cells} cells for {len(t['columns'])} columns"
+        return None
+    if isinstance(bench.get("benchmark"), str) and isinstance(bench.get("machine"), dict):
+        return None
+    keys = ", ".join(sorted(map(str, bench))[:8]) or "none"
+    return (f'expected "schema": "{BENCHMARK_SCHEMA}" with "tables", or one benchmark\'s result with "benchmark" '
+            f'and "machine" (got the keys {keys})')
+
+
 def _benchmarks_section(bench: dict) -> Section:
     if isinstance(bench, dict) and isinstance(bench.get("tables"), list):
         return _benchmark_summary_section(bench)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from os import PathLike
 from typing import BinaryIO
 
+from ..atomic import note_input
 from ..errors import InputError
 
 #: Bytes read per chunk by default (4 MiB).
@@ -250,6 +251,7 @@ def open_source(source: Source | str | PathLike) -> Iterator[BinaryIO]:
         raise InputError(f"cannot read {source.label!r}: it is a directory") from None
     except OSError as error:
         raise InputError(f"cannot read {source.label!r}: {error.strerror or error}") from None
+    note_input(source.path)
     with _Reader(raw, source.label, compression) as reader:
         yield reader
 
@@ -286,6 +288,7 @@ def read_bytes(path: str | PathLike) -> bytes:
     """The content of the file at ``path``, raising :class:`InputError` with a one-line reason."""
     try:
         with open(path, "rb") as handle:
+            note_input(path)
             return handle.read()
     except FileNotFoundError:
         raise InputError(f"cannot read {str(path)!r}: no such file") from None
@@ -323,6 +326,18 @@ def decode_error_message(label: str, encoding: str, offset: int, byte: int) -> s
     )
 
 
+def codec_error_message(label: str, encoding: str, error: UnicodeError) -> str:
+    """The one-line message of a codec that refuses a whole stream (UTF-16/32 without a byte-order mark).
+
+    >>> codec_error_message("t.txt", "utf-16", UnicodeError("UTF-16 stream does not start with BOM"))
+    "cannot decode 't.txt' as utf-16: UTF-16 stream does not start with BOM; use --encoding utf-16-le or utf-16-be"
+    """
+    name = codecs.lookup(encoding).name
+    hint = (f"use --encoding {name}-le or {name}-be" if "BOM" in str(error) and name in ("utf-16", "utf-32")
+            else "use --encoding ENCODING (e.g. latin-1)")
+    return f"cannot decode {label!r} as {encoding}: {error}; {hint}"
+
+
 def decode_text(data: bytes, encoding: str, source: str, errors: str = "strict") -> str:
     """``data`` decoded with ``encoding``; ``source`` names the file in errors.
 
@@ -337,6 +352,8 @@ def decode_text(data: bytes, encoding: str, source: str, errors: str = "strict")
         return data.decode(encoding, errors)
     except UnicodeDecodeError as error:
         raise InputError(decode_error_message(source, encoding, error.start, error.object[error.start])) from None
+    except UnicodeError as error:
+        raise InputError(codec_error_message(source, encoding, error)) from None
 
 
 def _check_errors(errors: str) -> None:
@@ -386,6 +403,8 @@ class TextDecoder:
             raise InputError(
                 decode_error_message(self.label, self.encoding, offset, error.object[error.start])
             ) from None
+        except UnicodeError as error:
+            raise InputError(codec_error_message(self.label, self.encoding, error)) from None
         self._fed_bytes += len(chunk)
         return text
 

@@ -256,9 +256,14 @@ def counts_document(counts: Counts) -> dict:
 def save_counts(counts: Counts, path: str | PathLike) -> None:
     """Write ``counts`` to ``path`` as JSON, atomically: a temporary file in the same folder, then renamed.
 
-    On any failure the temporary file is removed and ``path`` is left as it was.
+    On any failure the temporary file is removed and ``path`` is left as it was.  Counts of no token are
+    refused (every command would reject the file when it is read back).
     """
     path = os.fspath(path)
+    if counts.total_tokens == 0:
+        sources = ", ".join(repr(s) for s in counts.sources) or "the input"
+        raise DataError(f"not writing {path!r}: {sources} held no {counts.spec.kind} token (0 tokens), "
+                        "and a counts file of nothing cannot be measured")
     document = counts_document(counts)
     text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
     write_atomically(path, lambda out: out.write(text.encode("utf-8")))
