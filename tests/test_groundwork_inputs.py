@@ -207,3 +207,31 @@ def test_report_bench_must_be_a_benchmark_file(capsys, files):
     one_line_error(capsys, "report", text, "--bench", files("x.json", '{"a": 1}'), "-o", text.with_suffix(".html"),
                    contains="is not a benchmark file of python -m benchmarks")
     assert not text.with_suffix(".html").exists()
+
+
+def test_ans_names_the_symbols_below_its_precision_and_shows_h_p_q_tilde(capsys, files):
+    from klcode.coders.ans import AnsCoder
+
+    p = files("p.json", '{"x": 0.5, "y": 0.25, "z": 0.25}')
+    q = files("q.json", '{"probabilities": {"x": 0.999999999998, "y": 1e-12, "z": 1e-12}}')
+    status, out, err = klcode(capsys, "measure", "--p", p, "--q", q, "--coder", "ans", "--samples", 20000, "--json")
+    assert status == 0, err
+    ans = json.loads(out)["coders"]["ans"]
+    coder = AnsCoder.from_probabilities([0.999999999998, 1e-12, 1e-12])
+    q_tilde = coder.quantized_probabilities
+    h_p_q_tilde = -(0.5 * math.log2(q_tilde[0]) + 0.25 * math.log2(q_tilde[1]) + 0.25 * math.log2(q_tilde[2]))
+    assert math.isclose(ans["q_expected_bits_per_token"], h_p_q_tilde, rel_tol=1e-12)
+    assert "below what the 24-bit model represents (y, z; p-mass 0.5)" in ans["description"]
+    # a q the 24-bit model represents well gets no such note
+    status, out, err = klcode(capsys, "measure", "--p", p, "--q", p, "--coder", "ans", "--json")
+    assert "moves the cost" not in json.loads(out)["coders"]["ans"]["description"]
+
+
+def test_one_name_per_thing_in_compare_notes(capsys):
+    corpora = ROOT / "corpora" / "canterbury"
+    status, out, err = klcode(capsys, "compare", corpora / "alice29.txt", corpora / "asyoulik.txt", "--coder", "ans,zlib")
+    assert status == 0, err
+    assert "B' = model of B's code" in out  # B′ is the model of B's code, everywhere
+    assert "B₀ = B without b" in out and "B'+b" not in out and "B' the rest" not in out
+    ans_note = next(line for line in out.splitlines() if line.strip().startswith("ans:"))
+    assert not re.search(r"model q\b", ans_note) and "with q > 0" not in ans_note

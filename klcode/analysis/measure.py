@@ -320,7 +320,7 @@ def measure(
         p_codewords=LazyStrings(p.size, _Codeword(p_code)),
         q_codewords=LazyStrings(p.size, _Codeword(q_code)),
         coders=_coder_results(coders, extra, all_coders, totals, roundtrip, pa, stream,
-                              p_result, q_result, effective_kl),
+                              p_result, q_result, effective_kl, LazyStrings(p.size, _Label(p.symbols))),
         tie_band=_tie_band(p, model),
         input_notes=renormalized_notes(p=p, q=q),
     )
@@ -372,7 +372,19 @@ def _build_coders(specs: Sequence[CoderSpec], p: Distribution, model: EffectiveM
     return built
 
 
-def _coder_results(specs, built, all_coders, totals, roundtrip, pa, stream, p_result, q_result, effective_kl):
+def _quantization_note(shift_bits: float, ids: np.ndarray, p_mass: float, labels: Sequence[str]) -> str:
+    """The words added to the ANS row's description when q̃ moves the cost off H(p,q') by more than 0.01 bit."""
+    if abs(shift_bits) <= 0.01:
+        return ""
+    shown = ", ".join(labels[i] for i in ids[:8].tolist()) + (", …" if ids.size > 8 else "")
+    where = (f"; {ids.size} symbol(s) p produces have q' < 2^−24, below what the 24-bit model represents "
+             f"({shown}; p-mass {p_mass:.4g})") if ids.size else ""
+    return (f"; the quantized model q̃ moves the cost by {shift_bits:+.4f} bit per token from H(p,q'): the "
+            f"expected column is H(p,q̃){where}")
+
+
+def _coder_results(specs, built, all_coders, totals, roundtrip, pa, stream, p_result, q_result, effective_kl,
+                   labels: Sequence[str] = ()):
     """One CoderMeasurement per spec, in the order given."""
     position = {id(coder): i for i, coder in enumerate(all_coders)}
     results = []
@@ -387,6 +399,9 @@ def _coder_results(specs, built, all_coders, totals, roundtrip, pa, stream, p_re
             values = (p_coder.expected_bits_per_token(pa),
                       None if q_coder is None else q_coder.expected_bits_per_token(pa), bits[0], bits[1])
             description = p_coder.description
+            shift = getattr(q_coder, "quantization_shift", None)
+            if shift is not None:
+                description += _quantization_note(*shift(pa), labels)
         p_expected, q_expected, p_bits, q_bits = values
         p_measured = None if p_bits is None else p_bits / stream.tokens
         q_measured = None if q_bits is None else q_bits / stream.tokens

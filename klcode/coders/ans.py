@@ -108,7 +108,7 @@ class AnsCoder(Coder):
     """Order-0 ANS coder of a model q: each token costs −log2 q̃(x) bits (see the module docstring).
 
     >>> AnsCoder.from_probabilities([0.9, 0.1]).description
-    'ANS (constriction), model q quantized to 24 bits (q̃ = f/2^24), 2 ids with q > 0'
+    'ANS (constriction), its model quantized to 24 bits (f/2^24), 2 ids of positive probability'
     """
 
     order0 = True
@@ -160,10 +160,28 @@ class AnsCoder(Coder):
 
     @property
     def description(self) -> str:
+        # says "its model", not "q": the same description is shown for the coder built from p
         return (
-            f"ANS (constriction), model q quantized to {PRECISION_BITS} bits (q̃ = f/2^{PRECISION_BITS}), "
-            f"{self.model_ids.size} ids with q > 0"
+            f"ANS (constriction), its model quantized to {PRECISION_BITS} bits (f/2^{PRECISION_BITS}), "
+            f"{self.model_ids.size} ids of positive probability"
         )
+
+    def quantization_shift(self, probabilities: Sequence[float] | np.ndarray) -> tuple[float, np.ndarray, float]:
+        """H(p, q̃) − H(p, q) over the ids both give mass, the ids p produces with q < 2^−24, and their p-mass.
+
+        The ids are those the 24-bit model cannot represent (each gets q̃ ≥ 2^−24); they are where the
+        measured bits leave H(p, q) by more than a hair.
+
+        >>> shift, ids, mass = AnsCoder.from_probabilities([1 - 2e-12, 1e-12, 1e-12]).quantization_shift([0.5, 0.25, 0.25])
+        >>> round(shift, 2), ids.tolist(), mass
+        (-8.18, [1, 2], 0.5)
+        """
+        p = np.asarray(probabilities, dtype=np.float64)
+        q, q_tilde = self.probabilities, self.quantized_probabilities
+        both = (p > 0) & (q > 0) & (q_tilde > 0)
+        shift = float(np.dot(p[both], np.log2(q[both]) - np.log2(q_tilde[both])))
+        small = np.flatnonzero((p > 0) & (q > 0) & (q < 2.0**-PRECISION_BITS))
+        return shift, small, float(math.fsum(p[small].tolist()))
 
     @cached_property
     def _quantization(self) -> tuple[np.ndarray, bool]:

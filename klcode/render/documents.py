@@ -358,7 +358,7 @@ def comparison_document(c: Comparison, unit: str = "bits", codes: bool = False, 
     notes.append(f"ties: {ab.tie_rule}")
     notes += _coder_notes(ab)
     if c.zipping:
-        notes.append("zipping: (|Z(A+b)| − |Z(A)| − |Z(B'+b)| + |Z(B')|)·8/|b| with b the last piece of B and B' the rest; "
+        notes.append("zipping: (|Z(A+b)| − |Z(A)| − |Z(B₀+b)| + |Z(B₀)|)·8/|b| with b the last piece of B and B₀ = B without b; "
                      "a contextual estimate (phrases, not symbol frequencies), not an order-0 KL; zlib sees only a 32 KiB window")
         negative = [f"{z.compressor} {side} {_fmt(e.relative_entropy_bits_per_byte, 4)}" for z in c.zipping
                     for side, e in (("piece of B after A", z.piece_of_b_after_a), ("piece of A after B", z.piece_of_a_after_b))
