@@ -469,8 +469,8 @@ def benchmark_problem(bench: Any) -> str | None:
     each with ``title``, ``columns`` and rows of as many cells), or one benchmark's result file
     (``"benchmark"``: its name, and ``"machine"``: where it ran).
 
-    >>> benchmark_problem({"a": 1})
-    'expected "schema": "klcode-benchmarks/1" with "tables", or one benchmark\'s result with "benchmark" and "machine" (got the keys a)'
+    >>> print(benchmark_problem({"a": 1}))
+    expected "schema": "klcode-benchmarks/1" with "tables", or one benchmark's result with "benchmark" and "machine" (got the keys a)
     >>> benchmark_problem({"schema": "klcode-benchmarks/1", "tables": [{"title": "t", "columns": ["x"], "rows": [["1", "2"]]}]})
     'table 1 (t): a row has 2 cells for 1 columns'
     """
