@@ -1,6 +1,6 @@
 # The commands of the README:
 #   make run   - set up .venv and run klcode on the bundled corpora (compare, the UDHR matrix)
-#   make test  - set up .venv (with the test extras), .venv-plain (a plain `pip install .`, no extras) and the
+#   make test  - set up .venv (with the test and llm extras), .venv-plain (a plain `pip install .`, no extras) and the
 #                browser of the report test, run the whole test suite (tests/test_plain_install.py runs the
 #                README's commands with .venv-plain/bin/klcode)
 #   make bench - set up .venv and run every benchmark: python -m benchmarks (about 10 minutes)
@@ -17,9 +17,13 @@ PACKAGE_FILES := $(shell find klcode -type f ! -path '*/__pycache__/*' ! -name '
 
 .PHONY: run test plain browser bench bench-counting clean
 
+# The test environment also has the [llm] extra (torch + transformers) so that tests/test_llm.py runs the
+# hf: source on a tiny model it builds. torch is asked for as 2.13.0, the CPU build this kind of machine keeps
+# on disk (a bare `torch` would pull a CUDA build of several GB); pyproject.toml itself asks only torch>=2.1.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	$(BIN)/python -m pip install --quiet -e '.[test,llm]'
 	touch $(STAMP)
 
 $(PLAIN_STAMP): pyproject.toml
