@@ -112,3 +112,16 @@ def test_large_vocabulary_measure_is_quick_and_round_trips():
     m = measure(p, q, stream)
     assert m.p_code.roundtrip == "verified" and m.tie_band is not None
     assert m.q_code.total_bits == int(np.bincount(stream, minlength=size) @ np.array(m.q_code_lengths_bits))
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_hashed_word_ids_equal_the_dictionary_ids(tmp_path, lower):
+    from klcode.text.tokenize import iter_tokens, stream_token_ids, token_ids
+
+    path = tmp_path / "w.txt"
+    path.write_text("The cat_1 sat; on the MAT. naïve Ελλάδα the end\n" * 50 + "x" * 10 + " y z\n")
+    spec = TokenizerSpec("words", lower=lower)
+    index = count_tokens([path], spec).index()
+    expected = np.concatenate(list(token_ids(iter_tokens([path], spec), index)))
+    got = np.concatenate(list(stream_token_ids([path], spec, index)))
+    assert np.array_equal(got, expected)

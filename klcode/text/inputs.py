@@ -18,7 +18,7 @@ import numpy as np
 from .corpus import Source, expand_sources
 from .counts import Counts, count_corpus, is_counts_file
 from .stream import TokenStream
-from .tokenize import TokenizerSpec, iter_tokens, token_ids
+from .tokenize import TokenizerSpec, stream_token_ids
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,4 +79,4 @@ def corpus_stream(corpus: Corpus, index: Mapping[Hashable, int], size: int) -> T
     if corpus.sources is None:
         return TokenStream.from_counts(counts)
     sources, spec = corpus.sources, corpus.counts.spec
-    return TokenStream(lambda: token_ids(iter_tokens(sources, spec), index), counts, "text")
+    return TokenStream(lambda: stream_token_ids(sources, spec, index), counts, "text")

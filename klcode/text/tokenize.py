@@ -700,6 +700,111 @@ def _tally_words(sources, spec: TokenizerSpec, chunk_bytes: int, progress) -> Co
 
 
 # ------------------------------------------------------------------ ids
+def stream_token_ids(sources: Iterable[Source | str | PathLike], spec: TokenizerSpec,
+                     index: Mapping[Hashable, int]) -> Iterator[np.ndarray]:
+    """The ids of the tokens of ``sources`` in ``index``, chunk by chunk: ``token_ids(iter_tokens(sources, spec), index)``.
+
+    Words (one per token) in ASCII text skip the per-token dictionary: each
+    segment's words are found with numpy and hashed into a numpy-backed
+    vocabulary (:class:`_HashedVocabulary`); other text takes the dictionary path.
+    The ids are the same either way (tests compare them).
+    """
+    if spec.kind != "words" or spec.ngram != 1:
+        yield from token_ids(iter_tokens(sources, spec), index)
+        return
+    vocabulary = _HashedVocabulary.of(index)
+    dtype = np.uint8 if len(index) <= 256 else np.int64
+    for source in sources:
+        source = _as_source(source)
+        for segment in _word_segments(_source_texts(source, spec, CHUNK_BYTES, None)):
+            if vocabulary is not None and segment.isascii():
+                ids = vocabulary.ids(np.frombuffer(segment.encode("ascii"), dtype=np.uint8))
+            else:
+                ids = next(token_ids([WORD_PATTERN.findall(segment)], index), np.zeros(0, dtype=dtype))
+            if ids.size:
+                yield ids.astype(dtype, copy=False)
+
+
+#: ASCII word characters of ``\w`` (letters, digits, underscore), as a byte table.
+_ASCII_WORD_BYTES = np.zeros(256, dtype=bool)
+_ASCII_WORD_BYTES[[b for b in range(128) if WORD_PATTERN.match(chr(b))]] = True
+#: Multiplier of the polynomial hash (odd, so invertible modulo 2^64) and the length mix.
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
+_HASH_LENGTH = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+class _HashedVocabulary:
+    """ASCII words → ids by a 64-bit hash h(w) = Σ b_i·P^i + |w|·Q (mod 2^64), sorted for ``np.searchsorted``.
+
+    Hashes of all the words of a text are found at once from prefix sums:
+    h = (S[end] − S[start])·P^(−start) + length·Q, with S[k] = Σ_{i<k} b_i·P^i.
+    Built only when the vocabulary's ASCII words have distinct hashes.  A
+    stream's words are in the vocabulary it was counted into, so a word's hash
+    names it; a hash found nowhere raises :class:`DataError` as the dictionary does.
+    """
+
+    def __init__(self, hashes: np.ndarray, ids: np.ndarray, size: int) -> None:
+        self.hashes, self.id_of, self.size = hashes, ids, size
+        self._powers = np.ones(1, dtype=np.uint64)
+        self._inverse_powers = np.ones(1, dtype=np.uint64)
+
+    @classmethod
+    def of(cls, index: Mapping[Hashable, int]) -> _HashedVocabulary | None:
+        words = [w for w in index if type(w) is str and w.isascii()]
+        if not words:
+            return None
+        vocabulary = cls(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), len(index))
+        hashes = vocabulary._hashes(np.frombuffer(" ".join(words).encode("ascii"), dtype=np.uint8))[0]
+        if hashes.size != len(words):  # a key that is not one \w+ word: keep the dictionary
+            return None
+        order = np.argsort(hashes, kind="stable")
+        hashes = hashes[order]
+        if hashes.size > 1 and not (hashes[1:] != hashes[:-1]).all():
+            return None  # a collision: keep the dictionary
+        ids = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))[order]
+        vocabulary.hashes, vocabulary.id_of = hashes, ids
+        return vocabulary
+
+    def _tables(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """P^i and P^(−i) mod 2^64 for i < n (grown on demand)."""
+        if self._powers.size < n:
+            size = max(n, 2 * self._powers.size)
+            inverse = _HASH_BASE  # Newton's iteration for P^(−1) mod 2^64: x ← x·(2 − P·x)
+            with np.errstate(over="ignore"):
+                for _ in range(6):
+                    inverse = inverse * (np.uint64(2) - _HASH_BASE * inverse)
+            factors = np.full(size, _HASH_BASE, dtype=np.uint64)
+            factors[0] = 1
+            self._powers = np.cumprod(factors, dtype=np.uint64)
+            factors[1:] = inverse
+            self._inverse_powers = np.cumprod(factors, dtype=np.uint64)
+        return self._powers[:n], self._inverse_powers[:n]
+
+    def _hashes(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Hashes of the \\w+ words of ASCII bytes, with their start and end offsets."""
+        word = _ASCII_WORD_BYTES[data]
+        edges = np.flatnonzero(np.diff(word.view(np.int8), prepend=0, append=0))
+        starts, ends = edges[0::2], edges[1::2]
+        powers, inverse_powers = self._tables(data.size)
+        prefix = np.zeros(data.size + 1, dtype=np.uint64)
+        np.cumsum(data.astype(np.uint64) * powers, out=prefix[1:])
+        hashes = (prefix[ends] - prefix[starts]) * inverse_powers[starts]
+        hashes += (ends - starts).astype(np.uint64) * _HASH_LENGTH
+        return hashes, starts, ends
+
+    def ids(self, data: np.ndarray) -> np.ndarray:
+        """The ids of the words of ASCII bytes, in order."""
+        hashes, starts, ends = self._hashes(data)
+        position = np.searchsorted(self.hashes, hashes)
+        position[position == self.hashes.size] = 0
+        found = self.hashes[position] == hashes
+        if not found.all():
+            first = int(np.argmin(found))
+            word = data[starts[first] : ends[first]].tobytes().decode("ascii")
+            raise DataError(f"token {symbol_label(word)!r} is not in the vocabulary (of {self.size} symbols)")
+        return self.id_of[position]
+
+
 def token_ids(chunks: Iterable[np.ndarray | list], index: Mapping[Hashable, int]) -> Iterator[np.ndarray]:
     """The ids of the tokens of ``chunks`` (as :func:`iter_tokens` yields them) in the vocabulary ``index``.
 
