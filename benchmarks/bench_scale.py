@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    from bitarray import bitarray, decodetree
+    from bitarray import decodetree
 
     from klcode.coders.huffman import HuffmanCode
     from klcode.text.counting import bincount_chunked
@@ -81,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     seconds, decoded = median_seconds(lambda: bytes(bits.decode(tree)), 1)
     assert decoded == ids.tobytes()
     row("bitarray", "decode", seconds, mb)
-    del symbols
 
     weights = np.maximum(1, (1e9 / np.arange(1, args.types + 1) ** 1.1).astype(np.int64))
     seconds, _ = median_seconds(lambda: HuffmanCode.from_weights(weights), args.runs)
