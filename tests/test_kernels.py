@@ -159,7 +159,7 @@ def test_compiled_decode_errors(monkeypatch):
 
 def test_small_streams_stay_on_numpy_paths():
     code = HuffmanCode.from_weights(np.array([5, 3, 1, 1]))
-    assert not code._compiled(1000) and code._compiled(1 << 16)
+    assert not code._compiled(1000) and code._compiled(prefix_module.COMPILED_MIN_TOKENS)
     large = HuffmanCode.from_weights(np.ones(prefix_module.COMPILED_MIN_ALPHABET + 1, dtype=np.int64))
     assert large._compiled(10)
 
@@ -200,5 +200,5 @@ def test_huffman_heap_reports_ties():
 
 def test_large_alphabet_lengths_equal_the_small_alphabet_rule():
     rng = np.random.default_rng(11)
-    weights = rng.integers(1, 50, size=5000)
+    weights = rng.integers(1, 50, size=60_000)
     assert np.array_equal(huffman_lengths(weights), kernels.huffman_lengths_reference(weights))

@@ -48,7 +48,7 @@ TIE_RULE = (
 
 
 #: Alphabets of at least this many symbols are built by the compiled heap (numba); smaller ones by heapq.
-COMPILED_MIN_SYMBOLS = 4096
+COMPILED_MIN_SYMBOLS = 50_000
 
 
 def huffman_lengths(weights: np.ndarray) -> np.ndarray:

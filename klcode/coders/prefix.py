@@ -51,7 +51,7 @@ _NO_CODEWORD = 200
 #: even short streams use them (bitarray's decode tree is a Python object per codeword).
 MAX_KERNEL_CODEWORD_BITS = 64
 DECODE_TABLE_BITS = 12
-COMPILED_MIN_ALPHABET = 4096
+COMPILED_MIN_ALPHABET = 50_000
 #: The compiled decoder's output array while it only checks (never written).
 _NO_OUTPUT = np.zeros(0, dtype=np.int64)
 

@@ -70,7 +70,7 @@ DYADIC_BITS = 32
 #: Merges the random orders may make in all (under a second): fewer than ``samples`` orders on large alphabets.
 _MAX_SAMPLE_MERGES = 300_000
 #: Alphabets of at least this many symbols get their canonical order from the compiled heap.
-COMPILED_MIN_SYMBOLS = 4096
+COMPILED_MIN_SYMBOLS = 50_000
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 #: Ids counted per np.bincount call.
 CHUNK_TOKENS = 1 << 16
 #: Streams shorter than this stay on the numpy paths (no numba import, no compiled call for small inputs).
-COMPILED_MIN_TOKENS = 1 << 16
+COMPILED_MIN_TOKENS = 1 << 20
 #: Largest alphabet the compiled counter takes.
 COMPILED_MAX_SIZE = 1 << 26
 
