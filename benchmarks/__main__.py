@@ -49,6 +49,7 @@ import bench_coverage  # noqa: E402
 import bench_libraries  # noqa: E402
 import bench_matrix  # noqa: E402
 import bench_ppm  # noqa: E402
+import bench_scale  # noqa: E402
 import common  # noqa: E402
 
 #: The benchmarks, in the order they run: name -> (script, arguments of a full run, of a --quick run).
@@ -62,6 +63,7 @@ BENCHMARKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "coverage": ("bench_coverage.py", (), ("--runs-per-case", "100", "--replicates", "200")),
     "ppm": ("bench_ppm.py", (), ()),
     "matrix": ("bench_matrix.py", (), ("--files", "60")),
+    "scale": ("bench_scale.py", (), ("--megabytes", "2", "--types", "100000")),
 }
 DEFAULT_JSON = common.RESULTS_DIR / "all.json"
 DEFAULT_MARKDOWN = common.RESULTS_DIR / "summary.md"
@@ -192,6 +194,7 @@ TABLE_BUILDERS = {
     "coverage": bench_coverage.summary_tables,
     "ppm": bench_ppm.summary_tables,
     "matrix": bench_matrix.summary_tables,
+    "scale": bench_scale.summary_tables,
 }
 
 

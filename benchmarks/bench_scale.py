@@ -95,8 +95,20 @@ def main(argv: list[str] | None = None) -> int:
         pass
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"megabytes": mb, "types": args.types, "runs": args.runs, "timings": rows}, handle, indent=2)
+            json.dump({"benchmark": "bench_scale.py", "megabytes": mb, "types": args.types, "runs": args.runs, "timings": rows}, handle, indent=2)
     return 0
+
+
+def summary_tables(results: dict) -> list[dict]:
+    """The table of ``python -m benchmarks`` (common.table form)."""
+    import common
+
+    rows = [(t["library"], t["stage"], f"{t['median_s']:.4f}", "—" if t["mb_per_s"] is None else f"{t['mb_per_s']:,.1f}")
+            for t in results["timings"]]
+    notes = [f"{results['megabytes']:.1f} MB of the Canterbury texts, one token per byte; a code of {results['types']:,} "
+             f"Zipfian types; median of {results['runs']} runs (bitarray and constriction: 1); every decode checked."]
+    return [common.table("scale", "Compiled hot paths (bench_scale.py)", ("library", "stage", "median s", "MB/s"),
+                         rows, left={0, 1}, notes=notes, source=results["benchmark"])]
 
 
 def _bitarray_encode(table, symbols):
