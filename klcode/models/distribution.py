@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import DistributionError, InputError
 from ..text.corpus import read_bytes
+from ..text.jsonfile import RepeatedKeyError, loads_strict
 
 #: How far from 1 a sum of probabilities may be and still be accepted.
 SUM_TOLERANCE = 1e-9
@@ -339,10 +340,10 @@ def load_distribution(path: str | PathLike) -> Distribution:
     """
     data = read_bytes(path)
     try:
-        document = json.loads(data.decode("utf-8"), object_pairs_hook=_object_without_repeated_keys)
+        document = loads_strict(data.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise InputError(f"{str(path)!r} is not UTF-8 JSON (bad byte at offset {error.start})") from None
-    except _RepeatedKey as error:
+    except RepeatedKeyError as error:
         raise DistributionError(
             f"{str(path)!r}: the key {error.args[0]!r} appears twice in one object (JSON readers keep only the "
             f"last; remove one)") from None
@@ -421,22 +422,6 @@ def _binomial_log_space(n: int, p: float) -> np.ndarray:
     log_comb = log_factorial[n] - log_factorial - log_factorial[::-1]
     log_terms = log_comb + k * math.log(p) + (n - k) * math.log1p(-p)
     return np.exp(log_terms - log_terms.max())
-
-
-class _RepeatedKey(ValueError):
-    """A key seen twice in one JSON object (its argument)."""
-
-
-def _object_without_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
-    """The JSON object of ``pairs``, or :class:`_RepeatedKey` naming a key that occurs twice."""
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _RepeatedKey(key)
-            seen.add(key)
-    return document
 
 
 def _as_float_array(values: object, what: str) -> np.ndarray:

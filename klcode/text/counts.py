@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..models.distribution import Distribution
 
 from ..errors import DataError, InputError
+from .jsonfile import RepeatedKeyError, loads_strict
 from .tokenize import TokenizerSpec, symbol_label, tally_tokens
 
 #: The "format" and "version" of counts files.
@@ -282,21 +283,6 @@ def is_counts_file(path: str | PathLike) -> bool:
     return f'"{COUNTS_FORMAT}"'.encode() in head
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_pairs(pairs: list[tuple[str, object]]) -> dict:
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return document
-
-
 def load_counts(path: str | PathLike) -> Counts:
     """The :class:`Counts` saved in ``path`` by :func:`save_counts`, checked.
 
@@ -306,10 +292,10 @@ def load_counts(path: str | PathLike) -> Counts:
     path = os.fspath(path)
     data = read_bytes(path)
     try:
-        document = json.loads(data.decode("utf-8"), object_pairs_hook=_unique_pairs)
+        document = loads_strict(data.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise InputError(f"{path!r} is not a klcode counts file (not UTF-8 at byte offset {error.start})") from None
-    except _DuplicateKey as error:
+    except RepeatedKeyError as error:
         raise DataError(f"{path!r} has the key {error.args[0]!r} twice") from None
     except json.JSONDecodeError as error:
         raise InputError(f"{path!r} is not valid JSON ({error})") from None
