@@ -200,12 +200,15 @@ def count_corpus(
     spec: TokenizerSpec,
     progress: Callable[[int], None] | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    count_sources: Callable[[Sequence[Source]], Counts] | None = None,
 ) -> Counts:
     """The counts of a corpus given as paths: text files, directories, ``-``, or saved counts files.
 
     Text inputs are expanded (:func:`klcode.text.corpus.expand_sources`) and counted;
     a path that is a counts file (:func:`is_counts_file`) is loaded, and must have
     been counted with ``spec``.  Several inputs are merged into one record.
+    ``count_sources`` counts each run of text inputs instead of the serial
+    :func:`count_tokens` (the Dask path passes its own).
     """
     if isinstance(paths, (str, PathLike)):
         paths = [paths]
@@ -219,7 +222,9 @@ def count_corpus(
             text_run.append(path)
             continue
         if text_run:
-            parts.append(count_tokens(expand_sources(text_run), spec, chunk_bytes, progress))
+            sources = expand_sources(text_run)
+            parts.append(count_tokens(sources, spec, chunk_bytes, progress) if count_sources is None
+                         else count_sources(sources))
             text_run = []
         if path is not None:
             counts = load_counts(path)

@@ -38,8 +38,8 @@ from os import PathLike
 import numpy as np
 
 from ..errors import DataError, InputError, KlcodeError
-from .corpus import Source, expand_sources
-from .counts import Counts, is_counts_file, load_counts
+from .corpus import Source
+from .counts import Counts, count_corpus
 from .tokenize import TokenizerSpec, tally_tokens
 
 #: Bytes per partition (nominal: text partitions end at the next newline).
@@ -213,27 +213,5 @@ def count_corpus_distributed(paths: Sequence[str | PathLike], spec: TokenizerSpe
 
     The record equals the serial one (symbols, counts, sources, bytes read).
     """
-    paths = [os.fspath(path) for path in paths]
-    if not paths:
-        raise InputError("no input given")
-    parts: list[Counts] = []
-    text_run: list[str] = []
-    for path in paths + [None]:
-        if path is not None and not is_counts_file(path):
-            text_run.append(path)
-            continue
-        if text_run:
-            parts.append(count_sources_distributed(expand_sources(text_run), spec, client, partition_bytes))
-            text_run = []
-        if path is not None:
-            counts = load_counts(path)
-            if counts.spec != spec:
-                raise DataError(
-                    f"{path!r} was counted with {counts.spec.describe()}, not {spec.describe()}; "
-                    f"count the corpus again with these tokenizer options"
-                )
-            parts.append(counts)
-    result = parts[0]
-    for part in parts[1:]:
-        result = result.merge(part)
-    return result
+    return count_corpus(paths, spec, count_sources=lambda sources: count_sources_distributed(
+        sources, spec, client, partition_bytes))
