@@ -81,6 +81,28 @@ def main(argv: list[str] | None = None) -> int:
     seconds, decoded = median_seconds(lambda: bytes(bits.decode(tree)), 1)
     assert decoded == ids.tobytes()
     row("bitarray", "decode", seconds, mb)
+    try:  # constriction's ANS on the same bytes (its Huffman coder is per symbol from Python: not comparable)
+        import constriction
+
+        present = np.flatnonzero(counts)
+        index_of_byte = np.zeros(256, dtype=np.int32)
+        index_of_byte[present] = np.arange(present.size, dtype=np.int32)
+        model = constriction.stream.model.Categorical(counts[present] / counts.sum(), perfect=False)
+        indices = index_of_byte[ids]
+
+        def ans_encode():
+            coder = constriction.stream.stack.AnsCoder()
+            coder.encode_reverse(indices, model)
+            return coder.get_compressed()
+
+        seconds, compressed = median_seconds(ans_encode, 1)
+        row("constriction", "encode", seconds, mb)
+        seconds, decoded = median_seconds(
+            lambda: present[constriction.stream.stack.AnsCoder(compressed).decode(model, ids.size)], 1)
+        assert np.array_equal(decoded, ids)
+        row("constriction", "decode", seconds, mb)
+    except ImportError:  # pragma: no cover
+        pass
 
     weights = np.maximum(1, (1e9 / np.arange(1, args.types + 1) ** 1.1).astype(np.int64))
     seconds, _ = median_seconds(lambda: HuffmanCode.from_weights(weights), args.runs)
