@@ -26,6 +26,12 @@ from numba import njit
 
 from ..coders import arithmetic as ac
 
+#: sha256 (first 16 hex digits) of the sources whose functions are compiled into these kernels (the coder's
+#: steps are inlined).  numba's cache follows only this file; tests/test_kernel_caches.py checks the digest,
+#: so a change to the coder must edit this line, and numba then recompiles instead of loading stale code.
+KERNEL_SOURCES_DIGEST = "f2074414e1236fd4"
+KERNEL_SOURCES = ("coders/arithmetic.py",)
+
 TOTAL = 1 << 24
 #: Columns of the per-row statistics array.
 KL_BT, KL_TB, JS, NLL_B, NLL_T, TOP_B, TOP_T, TOP_K_SHARED, KL_LLAMA, CUM_B, FREQ_B, CUM_T, FREQ_T = range(13)
