@@ -73,6 +73,20 @@ def row_frequencies(e: np.ndarray, inverse_sum: float, arg: int, total: int, fre
     freq[arg] += total - used
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _insert_top(values: np.ndarray, keys: np.ndarray, value: float, key: int) -> None:
+    """Insert (value, key) into the descending top list (values, keys) if it beats the last entry; ties keep the
+    earlier key (as argmax does)."""
+    j = values.shape[0] - 1
+    if value > values[j]:
+        while j > 0 and value > values[j - 1]:
+            values[j] = values[j - 1]
+            keys[j] = keys[j - 1]
+            j -= 1
+        values[j] = value
+        keys[j] = key
+
+
 @njit(cache=True, nogil=True)
 def compare_rows(base: np.ndarray, test: np.ndarray, eb: np.ndarray, et: np.ndarray, inv_b: np.ndarray,
                  inv_t: np.ndarray, lse_b: np.ndarray, lse_t: np.ndarray, arg_b: np.ndarray, arg_t: np.ndarray,
@@ -150,24 +164,8 @@ def compare_rows(base: np.ndarray, test: np.ndarray, eb: np.ndarray, et: np.ndar
             kb[j] = -1
             kt[j] = -1
         for i in range(n):
-            vbi = np.float64(b[i])
-            if vbi > vb[top_k - 1]:
-                j = top_k - 1
-                while j > 0 and vbi > vb[j - 1]:
-                    vb[j] = vb[j - 1]
-                    kb[j] = kb[j - 1]
-                    j -= 1
-                vb[j] = vbi
-                kb[j] = i
-            vti = np.float64(t[i])
-            if vti > vt[top_k - 1]:
-                j = top_k - 1
-                while j > 0 and vti > vt[j - 1]:
-                    vt[j] = vt[j - 1]
-                    kt[j] = kt[j - 1]
-                    j -= 1
-                vt[j] = vti
-                kt[j] = i
+            _insert_top(vb, kb, np.float64(b[i]), i)
+            _insert_top(vt, kt, np.float64(t[i]), i)
         shared = 0
         for x in range(top_k):
             for y in range(top_k):
