@@ -46,6 +46,7 @@ import numpy as np
 
 from ..errors import DataError, DecodeError
 from ..text.corpus import decode_text, expand_sources, iter_chunks
+from .matrix import as_matrix, nearest
 
 #: The token kinds a rate can be measured in.
 RATE_TOKEN_KINDS = ("bytes", "chars", "words")
@@ -667,11 +668,6 @@ def rate_matrix(spec, texts: Sequence[RateText], *, train_fraction: float = DEFA
                     progress(1)
     kl = cross - np.diag(cross)[:, None]
     labels = tuple(t.label for t in texts)
-    neighbours = []
-    for i in range(n):
-        others = np.where(np.arange(n) == i, np.inf, kl[i])
-        j = int(np.argmin(others))
-        neighbours.append(RateNeighbour(labels[i], labels[j], float(kl[i, j])))
-    return RateMatrix(labels, spec.describe(), texts[0].tokens, budget, tuple(held),
-                      tuple(tuple(float(v) for v in row) for row in cross),
-                      tuple(tuple(float(v) for v in row) for row in kl), tuple(neighbours), measured, ideal, verify)
+    neighbours = tuple(RateNeighbour(nb.corpus, nb.nearest, nb.bits_per_token) for nb in nearest(kl, labels))
+    return RateMatrix(labels, spec.describe(), texts[0].tokens, budget, tuple(held), as_matrix(cross),
+                      as_matrix(kl), neighbours, measured, ideal, verify)
